@@ -1,0 +1,237 @@
+"""Check derivatives against central finite differences, with readable failure reports."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .anomaly import no_grad
+from .backward import topological_order
+from .ops import call_forward, call_vjp
+from .value import Value
+
+__all__ = ["GradcheckError", "RuleMismatch", "gradcheck", "numerical_jacobian", "analytical_jacobian",
+           "check_node_rule"]
+
+
+@dataclass(frozen=True)
+class RuleMismatch:
+    """A graph node whose own derivative rule disagrees with a central difference of its forward.
+
+    Attributes:
+        node: the offending node (draw it with ``draw_dot(root, highlight=...)``).
+        op: the node's op name.
+        argument: which input of the op (0-based, argument order).
+        rule: the derivative the op's rule gives.
+        numeric: the central difference of the op's forward.
+    """
+
+    node: Value
+    op: str
+    argument: int
+    rule: float
+    numeric: float
+
+    def __str__(self) -> str:
+        label = f" (label {self.node.label!r})" if self.node.label else ""
+        return (f"op {self.op!r}{label}, argument {self.argument}: "
+                f"rule gives {self.rule!r}, central difference gives {self.numeric!r}")
+
+
+class GradcheckError(AssertionError):
+    """Raised by :func:`gradcheck` when an analytic derivative disagrees with finite differences.
+
+    Attributes:
+        output_index: which output of ``f`` (0 for a scalar function).
+        input_index: which input.
+        analytic: the derivative from ``backward()``.
+        numeric: the central difference.
+        error: ``abs(analytic - numeric)``.
+        mismatch: the first node whose local rule disagrees (a :class:`RuleMismatch`), or None.
+        node: ``mismatch.node`` or None, for highlighting in a drawing.
+    """
+
+    def __init__(self, message: str, *, output_index: int, input_index: int, analytic: float,
+                 numeric: float, mismatch: RuleMismatch | None):
+        super().__init__(message)
+        self.output_index = output_index
+        self.input_index = input_index
+        self.analytic = analytic
+        self.numeric = numeric
+        self.error = abs(analytic - numeric)
+        self.mismatch = mismatch
+        self.node = mismatch.node if mismatch else None
+
+
+def _as_outputs(result: Any) -> list[Value]:
+    items = result if isinstance(result, (list, tuple)) else [result]
+    outs = []
+    for i, item in enumerate(items):
+        if isinstance(item, Value):
+            outs.append(item)
+        elif isinstance(item, numbers.Real) and not isinstance(item, bool):
+            outs.append(Value(item))
+        else:
+            where = f"output {i}" if isinstance(result, (list, tuple)) else "the output"
+            raise TypeError(f"f must return a Value or a list of Values; {where} is a {type(item).__name__}")
+    return outs
+
+
+def _validate(f: Any, inputs: Any, eps: Any, atol: Any = 0.0, rtol: Any = 0.0) -> list[float]:
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    if isinstance(inputs, (Value, numbers.Real)) or not isinstance(inputs, Sequence):
+        raise TypeError(f"inputs must be a sequence of numbers or Values, got {type(inputs).__name__}")
+    if len(inputs) == 0:
+        raise ValueError("inputs must not be empty")
+    xs = []
+    for i, x in enumerate(inputs):
+        if isinstance(x, Value):
+            xs.append(x.data)
+        elif isinstance(x, numbers.Real) and not isinstance(x, bool):
+            xs.append(float(x))
+        else:
+            raise TypeError(f"inputs[{i}] must be a number or a Value, got {type(x).__name__}")
+    for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    if eps == 0:
+        raise ValueError("eps must be > 0, got 0")
+    return xs
+
+
+def numerical_jacobian(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float = 1e-6) -> np.ndarray:
+    """Central differences ``(f(x + eps) - f(x - eps)) / (2 eps)``: an (outputs, inputs) array.
+
+    >>> numerical_jacobian(lambda x: x * x, [3.0]).round(6)
+    array([[6.]])
+    """
+    xs = _validate(f, inputs, eps)
+    columns = []
+    with no_grad():
+        for i in range(len(xs)):
+            shifted = []
+            for step in (eps, -eps):
+                args = [Value(x + step if j == i else x) for j, x in enumerate(xs)]
+                shifted.append(np.array([o.data for o in _as_outputs(f(*args))]))
+            columns.append((shifted[0] - shifted[1]) / (2 * eps))
+    return np.stack(columns, axis=1)
+
+
+def analytical_jacobian(f: Callable[..., Any], inputs: Sequence[float | Value]) -> np.ndarray:
+    """Derivatives from ``backward()``, one output at a time: an (outputs, inputs) array.
+
+    >>> analytical_jacobian(lambda x, y: [x * y, x + y], [2.0, 5.0])
+    array([[5., 2.],
+           [1., 1.]])
+    """
+    xs = _validate(f, inputs, 1.0)
+    leaves = [Value(x) for x in xs]
+    outs = _as_outputs(f(*leaves))
+    jac = np.zeros((len(outs), len(leaves)))
+    for k, out in enumerate(outs):
+        for leaf in leaves:
+            leaf.grad = 0.0
+        out.backward()
+        jac[k] = [leaf.grad for leaf in leaves]
+    return jac
+
+
+def _close(a: float, b: float, atol: float, rtol: float) -> bool:
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+def check_node_rule(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> RuleMismatch | None:
+    """Compare ``node``'s op rule with central differences of its forward, at the node's inputs.
+
+    Returns:
+        The first disagreeing argument as a :class:`RuleMismatch`, or None when the rule
+        agrees (or the node is a leaf).
+
+    >>> check_node_rule(Value(2.0) * 3) is None
+    True
+    """
+    fn = node._fn
+    if fn is None:
+        return None
+    args = [p.data for p in node.parents]
+    c = node.param
+    rule = call_vjp(fn, 1.0, args, node.data, c)
+    for j in range(len(args)):
+        plus, minus = list(args), list(args)
+        plus[j] += eps
+        minus[j] -= eps
+        numeric = (call_forward(fn, plus, c) - call_forward(fn, minus, c)) / (2 * eps)
+        if not _close(rule[j], numeric, atol, rtol):
+            return RuleMismatch(node, fn.name, j, rule[j], numeric)
+    return None
+
+
+def _first_rule_mismatch(outs: list[Value], eps: float, atol: float, rtol: float) -> RuleMismatch | None:
+    seen: set[Value] = set()
+    for out in outs:
+        for node in topological_order(out):
+            if node not in seen:
+                seen.add(node)
+                mismatch = check_node_rule(node, eps, atol, rtol)
+                if mismatch:
+                    return mismatch
+    return None
+
+
+def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+    """Check every derivative of ``f`` against central finite differences.
+
+    ``f`` is called with one fresh leaf ``Value`` per input and returns a Value or a
+    list of Values. Each analytic derivative ``a`` (from ``backward()``) must match
+    the central difference ``n`` within ``|a - n| <= atol + rtol * |n|``.
+
+    On failure the report names the output, the input, both derivatives and the
+    error, and then the first node of the graph (in evaluation order) whose own
+    derivative rule disagrees with a central difference of its op's forward, which
+    points at a faulty custom op.
+
+    Args:
+        f: the function under test.
+        inputs: the point: numbers, or Values (their ``data`` is used).
+        eps: the finite-difference step.
+        atol, rtol: absolute and relative tolerance.
+        raise_exception: raise ``GradcheckError`` on failure (default) or return False.
+
+    Returns:
+        True when every derivative matches.
+
+    Raises:
+        GradcheckError: a derivative disagrees (with ``raise_exception=True``).
+        TypeError, ValueError: bad arguments, or ``f`` returns something other than Values.
+
+    >>> gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
+    True
+    """
+    xs = _validate(f, inputs, eps, atol, rtol)
+    if not isinstance(raise_exception, bool):
+        raise TypeError(f"raise_exception must be a bool, got {type(raise_exception).__name__}")
+    analytic = analytical_jacobian(f, xs)
+    numeric = numerical_jacobian(f, xs, eps)
+    for k in range(analytic.shape[0]):
+        for i in range(analytic.shape[1]):
+            a, n = float(analytic[k, i]), float(numeric[k, i])
+            if _close(a, n, atol, rtol):
+                continue
+            if not raise_exception:
+                return False
+            outs = _as_outputs(f(*[Value(x) for x in xs]))
+            mismatch = _first_rule_mismatch(outs, eps, atol, rtol)
+            message = (f"gradcheck failed for output {k}, input {i}: analytic {a!r} vs numeric {n!r} "
+                       f"(error {abs(a - n):.6g} > tolerance {atol + rtol * abs(n):.6g})")
+            if mismatch:
+                message += f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}"
+            raise GradcheckError(message, output_index=k, input_index=i, analytic=a, numeric=n,
+                                 mismatch=mismatch)
+    return True

@@ -1,0 +1,413 @@
+"""The table of primitive operations: name -> forward, derivative rule, sampling domain.
+
+Every node in a graph was produced by one :class:`Op` from :data:`OPS`. An op
+declares:
+
+* ``forward``: computes the result from plain floats;
+* ``vjp``: the derivative rule (vector-Jacobian product). It receives the
+  incoming gradient ``g``, the inputs ``x, y`` and the result ``out`` and returns
+  the gradient for each input. Rules are written with ordinary arithmetic and
+  the generic functions of this module (``exp``, ``log``, ``cos`` ...), so the
+  same rule runs on floats (plain ``backward()``) and on ``Value`` objects
+  (``backward(create_graph=True)``);
+* ``domain``: where the op is smooth, so the test-suite can sample points and
+  check every rule against central differences.
+
+The four kinds of op and their signatures:
+
+========  =============================  ==============================
+kind      forward                        vjp
+========  =============================  ==============================
+UNARY     ``forward(x)``                 ``vjp(g, x, out) -> dx``
+PARAM     ``forward(x, c)``              ``vjp(g, x, c, out) -> dx``
+BINARY    ``forward(x, y)``              ``vjp(g, x, y, out) -> (dx, dy)``
+NARY      ``forward(xs)``                ``vjp(g, xs, out) -> [dx, ...]``
+========  =============================  ==============================
+
+``PARAM`` ops take one differentiable input and one constant ``c`` (the
+exponent of ``x ** 2``, the slope of ``leaky_relu``).
+
+Arithmetic follows IEEE-754 as NumPy does: ``1 / 0`` is ``inf``, ``log(-1)`` is
+``nan``. Forwards and rules run on Python floats for speed; where Python would
+raise (``ZeroDivisionError``, ``math domain error``, ``OverflowError``) the same
+function is re-run on NumPy scalars, which give the IEEE answer (see
+:func:`ieee`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .value import Value
+
+__all__ = [
+    "UNARY", "PARAM", "BINARY", "NARY", "Op", "OPS", "register", "ieee", "call_forward", "call_vjp",
+    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
+]
+
+UNARY, PARAM, BINARY, NARY = 1, 2, 3, 4
+KIND_NAMES = {UNARY: "unary", PARAM: "param", BINARY: "binary", NARY: "nary"}
+
+#: Sampling intervals for tests: each argument samples uniformly from one of its intervals.
+REALS = ((-3.0, 3.0),)
+POSITIVE = ((0.2, 3.0),)
+NONZERO = ((-3.0, -0.2), (0.2, 3.0))
+
+_IEEE_ERRORS = (ArithmeticError, ValueError)
+
+
+def _to_numpy(a: Any) -> Any:
+    if isinstance(a, float):
+        return np.float64(a)
+    if isinstance(a, (list, tuple)):
+        return [_to_numpy(v) for v in a]
+    return a
+
+
+def _to_float(r: Any) -> Any:
+    if isinstance(r, np.floating):
+        return float(r)
+    if isinstance(r, (list, tuple)):
+        return type(r)(_to_float(v) for v in r)
+    return r
+
+
+def ieee(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call ``fn(*args)``; where Python raises an arithmetic error, redo it on NumPy scalars.
+
+    NumPy's float64 arithmetic returns ``inf``/``nan`` where Python raises, so the
+    result follows IEEE-754. Floats in ``args`` (also inside lists and tuples)
+    become ``np.float64`` for the retry and the result is converted back to floats.
+
+    >>> ieee(lambda x: 1.0 / x, 0.0)
+    inf
+    """
+    try:
+        return fn(*args)
+    except _IEEE_ERRORS:
+        with np.errstate(all="ignore"):
+            return _to_float(fn(*[_to_numpy(a) for a in args]))
+
+
+def _safe(math_fn: Callable[..., float], numpy_fn: Callable[..., Any]) -> Callable[..., float]:
+    """A float function that runs ``math_fn`` and falls back to ``numpy_fn`` where it raises."""
+
+    def f(*args: float) -> float:
+        try:
+            return math_fn(*args)
+        except _IEEE_ERRORS:
+            with np.errstate(all="ignore"):
+                return float(numpy_fn(*args))
+
+    f.__name__ = f.__qualname__ = math_fn.__name__
+    return f
+
+
+def _power(x: float, y: float) -> float:
+    """``x ** y`` with IEEE results: ``0 ** -1`` is inf, ``(-8) ** (1/3)`` is nan (not complex)."""
+    try:
+        r = x**y
+    except (ZeroDivisionError, OverflowError):
+        with np.errstate(all="ignore"):
+            return float(np.power(x, y))
+    return math.nan if isinstance(r, complex) else r
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # x < 0 (or nan, which falls through to nan)
+    return e / (1.0 + e)
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0 else x  # nan stays nan
+
+
+def _leaky_relu(x: float, slope: float) -> float:
+    return x if x > 0 else slope * x
+
+
+def _logsumexp(xs: list[float]) -> float:
+    m = max(xs)
+    if not math.isfinite(m):
+        m = 0.0
+    return m + _log(math.fsum([_exp(x - m) for x in xs]))
+
+
+def _dot(xs: list[float]) -> float:
+    n = len(xs) // 2
+    return sum(map(operator.mul, xs[:n], xs[n:]))
+
+
+_exp = _safe(math.exp, np.exp)
+_log = _safe(math.log, np.log)
+_sqrt = _safe(math.sqrt, np.sqrt)
+_sin = _safe(math.sin, np.sin)
+_cos = _safe(math.cos, np.cos)
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One primitive operation: its forward computation and its derivative rule.
+
+    Attributes:
+        name: the key in :data:`OPS`, shown as the node's ``op`` and in drawings.
+        kind: ``UNARY``, ``PARAM``, ``BINARY`` or ``NARY`` (see the module docstring).
+        forward: computes the result from floats.
+        vjp: the derivative rule; returns the gradient for each input.
+        domain: sampling intervals per argument (one entry for ``NARY``: all arguments)
+            where the op is smooth; used by tests to check ``vjp`` against central differences.
+        params: sample constants for ``PARAM`` ops, used by the same tests.
+        arity: number of arguments a test passes to a ``NARY`` op.
+        doc: one line for tables and error messages.
+    """
+
+    name: str
+    kind: int
+    forward: Callable[..., float]
+    vjp: Callable[..., Any]
+    domain: tuple[tuple[tuple[float, float], ...], ...]
+    params: tuple[float, ...] = ()
+    arity: int = 4
+    doc: str = ""
+
+
+#: The registry of every primitive, keyed by name.
+OPS: dict[str, Op] = {}
+
+
+def _is_domain(domain: Any, n_args: int) -> bool:
+    try:
+        return len(domain) == n_args and all(
+            len(arg) > 0 and all(len(iv) == 2 and iv[0] < iv[1] for iv in arg) for arg in domain)
+    except TypeError:
+        return False
+
+
+def register(op: Op) -> Op:
+    """Add ``op`` to :data:`OPS` and return it.
+
+    Raises:
+        TypeError: ``op`` is not an :class:`Op`.
+        ValueError: the name is taken, the kind is unknown, the domain is malformed, or a ``PARAM`` op
+            has no sample ``params``.
+    """
+    if not isinstance(op, Op):
+        raise TypeError(f"register() expects an Op, got {type(op).__name__}")
+    if op.name in OPS:
+        raise ValueError(f"an op named {op.name!r} is already registered")
+    if op.kind not in KIND_NAMES:
+        raise ValueError(f"op {op.name!r}: kind must be one of UNARY, PARAM, BINARY, NARY, got {op.kind!r}")
+    if op.kind == PARAM and not op.params:
+        raise ValueError(f"op {op.name!r}: a PARAM op needs sample params for its tests")
+    expected = 1 if op.kind in (UNARY, PARAM, NARY) else 2
+    if not _is_domain(op.domain, expected):
+        raise ValueError(f"op {op.name!r}: domain must hold {expected} argument(s), each a non-empty tuple of "
+                         f"(low, high) intervals with low < high, got {op.domain!r}")
+    OPS[op.name] = op
+    return op
+
+
+def call_forward(op: Op, args: list[Any], c: Any = None) -> Any:
+    """Run ``op``'s forward on ``args`` (inputs in argument order), whatever its kind.
+
+    ``c`` is the constant of a ``PARAM`` op. Used by gradcheck and the tests of the table.
+
+    >>> call_forward(OPS["*"], [2.0, 3.0])
+    6.0
+    """
+    kind = op.kind
+    if kind == NARY:
+        return ieee(op.forward, list(args))
+    if kind == PARAM:
+        return ieee(op.forward, args[0], c)
+    return ieee(op.forward, *args)
+
+
+def call_vjp(op: Op, g: Any, args: list[Any], out: Any, c: Any = None) -> list[Any]:
+    """Run ``op``'s derivative rule, whatever its kind; returns one gradient per input.
+
+    >>> call_vjp(OPS["*"], 1.0, [2.0, 3.0], 6.0)
+    [3.0, 2.0]
+    """
+    kind = op.kind
+    if kind == NARY:
+        return list(ieee(op.vjp, g, list(args), out))
+    if kind == BINARY:
+        return list(ieee(op.vjp, g, args[0], args[1], out))
+    if kind == PARAM:
+        return [ieee(op.vjp, g, args[0], c, out)]
+    return [ieee(op.vjp, g, args[0], out)]
+
+
+# -- generic functions: floats in, floats out; Values in, Values out ---------------------------------
+
+
+def _call(name: str, fwd: Callable[..., float], x: Any, *args: Any) -> Any:
+    if isinstance(x, float):
+        return fwd(x, *args)
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return fwd(float(x), *args)
+    method = getattr(type(x), name, None)
+    if method is None or isinstance(x, bool):
+        raise TypeError(f"{name}() expects a Value or a real number, got {type(x).__name__}")
+    return method(x, *args)
+
+
+def exp(x: Value | float) -> Value | float:
+    """``e ** x``: a float for a number, a new graph node for a Value.
+
+    >>> exp(0.0)
+    1.0
+    """
+    return _call("exp", _exp, x)
+
+
+def log(x: Value | float) -> Value | float:
+    """Natural logarithm; ``log(0)`` is ``-inf`` and ``log(-1)`` is ``nan``.
+
+    >>> log(1.0)
+    0.0
+    """
+    return _call("log", _log, x)
+
+
+def sqrt(x: Value | float) -> Value | float:
+    """Square root; ``sqrt(-1)`` is ``nan``.
+
+    >>> sqrt(4.0)
+    2.0
+    """
+    return _call("sqrt", _sqrt, x)
+
+
+def tanh(x: Value | float) -> Value | float:
+    """Hyperbolic tangent.
+
+    >>> tanh(0.0)
+    0.0
+    """
+    return _call("tanh", math.tanh, x)
+
+
+def sigmoid(x: Value | float) -> Value | float:
+    """Logistic function ``1 / (1 + e ** -x)``, computed without overflow.
+
+    >>> sigmoid(0.0)
+    0.5
+    """
+    return _call("sigmoid", _sigmoid, x)
+
+
+def relu(x: Value | float) -> Value | float:
+    """``max(x, 0)``; the derivative at 0 is taken as 0.
+
+    >>> relu(-2.0)
+    0.0
+    """
+    return _call("relu", _relu, x)
+
+
+def leaky_relu(x: Value | float, slope: float = 0.01) -> Value | float:
+    """``x`` for ``x > 0``, else ``slope * x``.
+
+    >>> leaky_relu(-2.0, 0.1)
+    -0.2
+    """
+    return _call("leaky_relu", _leaky_relu, x, slope)
+
+
+def softplus(x: Value | float) -> Value | float:
+    """``log(1 + e ** x)``, computed without overflow.
+
+    >>> round(softplus(0.0), 6)
+    0.693147
+    """
+    return _call("softplus", _softplus, x)
+
+
+def sin(x: Value | float) -> Value | float:
+    """Sine (radians).
+
+    >>> sin(0.0)
+    0.0
+    """
+    return _call("sin", _sin, x)
+
+
+def cos(x: Value | float) -> Value | float:
+    """Cosine (radians).
+
+    >>> cos(0.0)
+    1.0
+    """
+    return _call("cos", _cos, x)
+
+
+# -- derivative rules that need more than one line ----------------------------------------------------
+
+
+def _pow_const_vjp(g, x, c, out):
+    return g * c * x ** (c - 1) if c != 0 else 0.0
+
+
+def _dot_vjp(g, xs, out):
+    n = len(xs) // 2
+    return [g * x for x in xs[n:]] + [g * w for w in xs[:n]]
+
+
+def _abs_vjp(g, x, out):
+    if x > 0:
+        return g
+    return -g if x < 0 else 0.0
+
+
+# -- the table -------------------------------------------------------------------------------------------
+
+ADD = register(Op("+", BINARY, operator.add, lambda g, x, y, out: (g, g), (REALS, REALS), doc="x + y"))
+SUB = register(Op("-", BINARY, operator.sub, lambda g, x, y, out: (g, -g), (REALS, REALS), doc="x - y"))
+MUL = register(Op("*", BINARY, operator.mul, lambda g, x, y, out: (g * y, g * x), (REALS, REALS), doc="x * y"))
+DIV = register(Op("/", BINARY, _safe(operator.truediv, np.divide),
+                  lambda g, x, y, out: (g / y, -g * out / y), (REALS, NONZERO), doc="x / y"))
+NEG = register(Op("neg", UNARY, operator.neg, lambda g, x, out: -g, (REALS,), doc="-x"))
+POW = register(Op("pow", BINARY, _power,
+                  lambda g, x, y, out: (g * y * x ** (y - 1), g * out * log(x)), (POSITIVE, REALS),
+                  doc="x ** y, both Values"))
+POW_CONST = register(Op("**", PARAM, _power, _pow_const_vjp, (POSITIVE,),
+                        params=(2.0, 3.0, -1.0, 0.5, -1.5, 0.0), doc="x ** c, c a constant"))
+EXP = register(Op("exp", UNARY, _exp, lambda g, x, out: g * out, (REALS,), doc="e ** x"))
+LOG = register(Op("log", UNARY, _log, lambda g, x, out: g / x, (POSITIVE,), doc="natural logarithm"))
+SQRT = register(Op("sqrt", UNARY, _sqrt, lambda g, x, out: g / (2 * out), (POSITIVE,), doc="square root"))
+TANH = register(Op("tanh", UNARY, math.tanh, lambda g, x, out: g * (1 - out * out), (REALS,),
+                   doc="hyperbolic tangent"))
+SIGMOID = register(Op("sigmoid", UNARY, _sigmoid, lambda g, x, out: g * out * (1 - out), (REALS,),
+                      doc="1 / (1 + e ** -x)"))
+RELU = register(Op("relu", UNARY, _relu, lambda g, x, out: g if x > 0 else 0.0, (NONZERO,),
+                   doc="max(x, 0)"))
+LEAKY_RELU = register(Op("leaky_relu", PARAM, _leaky_relu, lambda g, x, c, out: g if x > 0 else g * c,
+                         (NONZERO,), params=(0.01, 0.2), doc="x if x > 0 else slope * x"))
+SOFTPLUS = register(Op("softplus", UNARY, _softplus, lambda g, x, out: g * sigmoid(x), (REALS,),
+                       doc="log(1 + e ** x)"))
+SIN = register(Op("sin", UNARY, _sin, lambda g, x, out: g * cos(x), (REALS,), doc="sine"))
+COS = register(Op("cos", UNARY, _cos, lambda g, x, out: -g * sin(x), (REALS,), doc="cosine"))
+ABS = register(Op("abs", UNARY, math.fabs, _abs_vjp, (NONZERO,), doc="|x|"))
+SUM = register(Op("sum", NARY, sum, lambda g, xs, out: [g] * len(xs), (REALS,), doc="x1 + x2 + ... (one node)"))
+DOT = register(Op("dot", NARY, _dot, _dot_vjp, (REALS,), doc="w1*x1 + w2*x2 + ... (parents: ws then xs)"))
+LOGSUMEXP = register(Op("logsumexp", NARY, _logsumexp, lambda g, xs, out: [g * exp(x - out) for x in xs],
+                        (REALS,), doc="log(e ** x1 + e ** x2 + ...), computed without overflow"))
+SOFTMAX = register(Op("softmax", BINARY, lambda x, lse: _exp(x - lse),
+                      lambda g, x, lse, out: (g * out, -g * out), (REALS, REALS),
+                      doc="one softmax output: e ** (x - logsumexp(xs))"))

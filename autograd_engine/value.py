@@ -1,0 +1,425 @@
+"""``Value``: one float, its gradient, and the operation that produced it."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+from . import ops
+from .anomaly import current_mode
+from .ops import BINARY, NARY, Op
+
+__all__ = ["Value", "apply", "vsum", "dot", "logsumexp", "softmax"]
+
+Number = int | float
+
+
+def _as_float(data: Any, name: str = "data") -> float:
+    """``data`` as a float; ``TypeError`` for anything that is not a real number."""
+    if isinstance(data, numbers.Real) and not isinstance(data, bool):
+        return float(data)
+    raise TypeError(f"{name} must be a real number (int, float or NumPy scalar), got {type(data).__name__}")
+
+
+def _lift(other: Any) -> Value | None:
+    """``other`` as a Value: constants become new leaves; ``None`` for unsupported types."""
+    if isinstance(other, Value):
+        return other
+    if isinstance(other, (float, int, numbers.Real)) and not isinstance(other, bool):
+        return Value(float(other))
+    return None
+
+
+def _as_value(item: Any, name: str) -> Value:
+    v = _lift(item)
+    if v is None:
+        raise TypeError(f"{name} must be a Value or a real number, got {type(item).__name__}")
+    return v
+
+
+class Value:
+    """A scalar node of a computation graph: a float, its gradient, and how it was made.
+
+    Arithmetic on Values (``+ - * / **``, ``exp()``, ``tanh()`` ...) returns new
+    Values that remember their parents; ``backward()`` then fills ``.grad`` of every
+    node the result depends on with the derivative of the result with respect to it.
+
+    Args:
+        data: a real number (``int``, ``float``, NumPy scalar, ``Fraction`` ...), stored as ``float``.
+        label: an optional name, shown by ``repr`` and in graph drawings.
+
+    Attributes:
+        data: the value, a ``float``.
+        grad: the derivative of the last ``backward()`` root with respect to this node (starts at 0.0).
+        label: the name given at construction, or ``""``.
+
+    Raises:
+        TypeError: ``data`` is not a real number (``bool``, ``str``, ``None``, complex, containers, arrays).
+
+    >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
+    >>> c = a * b + a.exp()
+    >>> c.backward()
+    >>> a.grad, b.grad
+    (4.38905609893065, 2.0)
+    """
+
+    __slots__ = ("data", "grad", "label", "_fn", "_x", "_y", "__weakref__")
+
+    # Internal layout, chosen for memory (about 112 bytes a node) and no reference cycles:
+    #   _fn  the Op that produced the node, None for a leaf
+    #   _x   the first parent (UNARY, PARAM, BINARY) or the tuple of all parents (NARY)
+    #   _y   the second parent (BINARY) or the constant (PARAM); else None
+
+    def __init__(self, data: Number, label: str = "", _fn: Op | None = None, _x: Any = None, _y: Any = None):
+        if type(data) is not float:
+            data = _as_float(data)
+        if type(label) is not str:
+            raise TypeError(f"label must be a str, got {type(label).__name__}")
+        self.data = data
+        self.grad: Any = 0.0
+        self.label = label
+        if _fn is not None and current_mode.get().grad:
+            self._fn = _fn
+            self._x = _x
+            self._y = _y
+        else:
+            self._fn = self._x = self._y = None
+
+    # -- structure -------------------------------------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """Name of the operation that produced this node (a key of ``OPS``); ``""`` for a leaf."""
+        fn = self._fn
+        return "" if fn is None else fn.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The inputs of the operation, in argument order (``a * a`` lists ``a`` twice)."""
+        fn = self._fn
+        if fn is None:
+            return ()
+        if fn.kind == BINARY:
+            return (self._x, self._y)
+        if fn.kind == NARY:
+            return self._x
+        return (self._x,)
+
+    @property
+    def param(self) -> float | None:
+        """The constant of a ``PARAM`` op (the ``2`` of ``x ** 2``); ``None`` otherwise."""
+        fn = self._fn
+        return self._y if fn is not None and fn.kind == ops.PARAM else None
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a node made directly (``Value(3.0)``) or under ``no_grad``, not by an operation."""
+        return self._fn is None
+
+    # micrograd's names, read by code and notebooks written for it
+    _prev = parents
+    _op = op
+
+    # -- display and conversion ------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data}, grad={self.grad}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- arithmetic ------------------------------------------------------------------------------------
+
+    def __add__(self, other: Value | Number) -> Value:
+        return _binary(ops.ADD, self, other)
+
+    def __radd__(self, other: Number) -> Value:
+        return _rbinary(ops.ADD, self, other)
+
+    def __sub__(self, other: Value | Number) -> Value:
+        return _binary(ops.SUB, self, other)
+
+    def __rsub__(self, other: Number) -> Value:
+        return _rbinary(ops.SUB, self, other)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        return _binary(ops.MUL, self, other)
+
+    def __rmul__(self, other: Number) -> Value:
+        return _rbinary(ops.MUL, self, other)
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        return _binary(ops.DIV, self, other)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _rbinary(ops.DIV, self, other)
+
+    def __pow__(self, other: Value | Number) -> Value:
+        if isinstance(other, Value):
+            return _binary(ops.POW, self, other)
+        if isinstance(other, numbers.Real) and not isinstance(other, bool):
+            c = float(other)
+            return Value(ops.POW_CONST.forward(self.data, c), "", ops.POW_CONST, self, c)
+        return NotImplemented
+
+    def __rpow__(self, other: Number) -> Value:
+        return _rbinary(ops.POW, self, other)
+
+    def __neg__(self) -> Value:
+        return _unary(ops.NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _unary(ops.ABS, self)
+
+    # -- comparisons (of .data; they return bool and are not recorded) ---------------------------------
+
+    def __lt__(self, other: Value | Number) -> bool:
+        return self.data < _compare_data(other)
+
+    def __le__(self, other: Value | Number) -> bool:
+        return self.data <= _compare_data(other)
+
+    def __gt__(self, other: Value | Number) -> bool:
+        return self.data > _compare_data(other)
+
+    def __ge__(self, other: Value | Number) -> bool:
+        return self.data >= _compare_data(other)
+
+    # -- elementwise functions -------------------------------------------------------------------------
+
+    def exp(self) -> Value:
+        """``e ** self``."""
+        return _unary(ops.EXP, self)
+
+    def log(self) -> Value:
+        """Natural logarithm; ``nan`` for negative data, ``-inf`` at 0."""
+        return _unary(ops.LOG, self)
+
+    def sqrt(self) -> Value:
+        """Square root; ``nan`` for negative data."""
+        return _unary(ops.SQRT, self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return _unary(ops.TANH, self)
+
+    def sigmoid(self) -> Value:
+        """Logistic function ``1 / (1 + e ** -self)``."""
+        return _unary(ops.SIGMOID, self)
+
+    def relu(self) -> Value:
+        """``max(self, 0)``; the derivative at 0 is 0."""
+        return _unary(ops.RELU, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """``self`` where positive, else ``slope * self``.
+
+        Raises:
+            TypeError: ``slope`` is not a real number.
+        """
+        c = _as_float(slope, "slope")
+        return Value(ops.LEAKY_RELU.forward(self.data, c), "", ops.LEAKY_RELU, self, c)
+
+    def softplus(self) -> Value:
+        """``log(1 + e ** self)``, a smooth ReLU."""
+        return _unary(ops.SOFTPLUS, self)
+
+    def sin(self) -> Value:
+        """Sine (radians)."""
+        return _unary(ops.SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine (radians)."""
+        return _unary(ops.COS, self)
+
+    # -- differentiation -------------------------------------------------------------------------------
+
+    def backward(self, gradient: float = 1.0) -> None:
+        """Fill ``.grad`` of every node this one depends on with d(self)/d(node), times ``gradient``.
+
+        Leaves accumulate (``+=``) across calls, like PyTorch: call ``zero_grad`` on
+        your parameters (or set ``.grad = 0``) between steps. Intermediate nodes hold
+        the gradient of the latest call. Works on graphs of any depth (no recursion).
+
+        Args:
+            gradient: the seed d(loss)/d(self), 1.0 by default.
+
+        Raises:
+            TypeError: ``gradient`` is not a real number.
+
+        >>> x = Value(3.0)
+        >>> (x * x).backward()
+        >>> x.grad
+        6.0
+        """
+        from .backward import backward
+
+        backward(self, gradient)
+
+
+def _unary(fn: Op, x: Value) -> Value:
+    return Value(fn.forward(x.data), "", fn, x)
+
+
+def _binary(fn: Op, x: Value, y: Any) -> Value:
+    if not isinstance(y, Value):
+        y = _lift(y)
+        if y is None:
+            return NotImplemented
+    return Value(fn.forward(x.data, y.data), "", fn, x, y)
+
+
+def _rbinary(fn: Op, y: Value, x: Any) -> Value:
+    """``x op y`` for the reflected operators: ``x`` is the plain number on the left."""
+    x = _lift(x)
+    if x is None:
+        return NotImplemented
+    return Value(fn.forward(x.data, y.data), "", fn, x, y)
+
+
+def _compare_data(other: Any) -> float:
+    if isinstance(other, Value):
+        return other.data
+    return _as_float(other, "the other operand of a comparison")
+
+
+def _nary(fn: Op, parents: tuple[Value, ...]) -> Value:
+    return Value(fn.forward([p.data for p in parents]), "", fn, parents)
+
+
+def _values(values: Iterable[Value | Number], name: str) -> tuple[Value, ...]:
+    if isinstance(values, (str, bytes, Value)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be an iterable of Values or numbers, got {type(values).__name__}")
+    return tuple(_as_value(v, f"{name}[{i}]") for i, v in enumerate(values))
+
+
+def vsum(values: Iterable[Value | Number]) -> Value:
+    """Sum of many Values as one graph node (not a chain of ``+`` nodes).
+
+    Args:
+        values: Values or numbers (numbers become constant leaves).
+
+    Returns:
+        One node with every value as a parent; ``Value(0.0)`` for an empty input.
+
+    Raises:
+        TypeError: ``values`` is not an iterable, or an item is not a Value or real number.
+
+    >>> vsum([Value(1.0), Value(2.0), 3]).data
+    6.0
+    """
+    parents = _values(values, "values")
+    return _nary(ops.SUM, parents) if parents else Value(0.0)
+
+
+def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
+    """``w1*x1 + w2*x2 + ...`` as one graph node, the fused pre-activation of a neuron.
+
+    Args:
+        ws: weights, Values or numbers.
+        xs: inputs, Values or numbers, as many as ``ws``.
+
+    Returns:
+        One node whose parents are ``ws`` then ``xs``; ``Value(0.0)`` for empty inputs.
+
+    Raises:
+        TypeError: an argument is not an iterable of Values or numbers.
+        ValueError: ``ws`` and ``xs`` differ in length.
+
+    >>> dot([Value(2.0), Value(3.0)], [1.0, 10.0]).data
+    32.0
+    """
+    w, x = _values(ws, "ws"), _values(xs, "xs")
+    if len(w) != len(x):
+        raise ValueError(f"dot(): ws and xs must have the same length, got {len(w)} and {len(x)}")
+    return _nary(ops.DOT, w + x) if w else Value(0.0)
+
+
+def logsumexp(values: Iterable[Value | Number]) -> Value:
+    """``log(e ** x1 + e ** x2 + ...)`` as one node, computed without overflow.
+
+    Raises:
+        TypeError: as for :func:`vsum`.
+        ValueError: ``values`` is empty.
+
+    >>> round(logsumexp([Value(1000.0), Value(1000.0)]).data, 6)
+    1000.693147
+    """
+    parents = _values(values, "values")
+    if not parents:
+        raise ValueError("logsumexp() needs at least one value, got an empty sequence")
+    return _nary(ops.LOGSUMEXP, parents)
+
+
+def softmax(values: Iterable[Value | Number]) -> list[Value]:
+    """``e ** xi / sum_j e ** xj`` for each input, computed without overflow.
+
+    The graph has one ``logsumexp`` node over all inputs and one ``softmax`` node per
+    output, ``e ** (xi - logsumexp)``, so backward costs O(n).
+
+    Raises:
+        TypeError: as for :func:`vsum`.
+        ValueError: ``values`` is empty.
+
+    >>> [round(p.data, 4) for p in softmax([Value(0.0), Value(0.0)])]
+    [0.5, 0.5]
+    """
+    parents = _values(values, "values")
+    if not parents:
+        raise ValueError("softmax() needs at least one value, got an empty sequence")
+    lse = _nary(ops.LOGSUMEXP, parents)
+    fn = ops.SOFTMAX
+    return [Value(fn.forward(x.data, lse.data), "", fn, x, lse) for x in parents]
+
+
+def apply(op: Op | str, *args: Value | Number, param: float | None = None) -> Value:
+    """Apply any registered op to Values or numbers and return the new node.
+
+    This is how every operator builds its node; use it for ops you registered
+    yourself, or to drive the whole table generically (as the tests do).
+
+    Args:
+        op: an :class:`Op` or the name of one in ``OPS``.
+        *args: the inputs in argument order (one for UNARY and PARAM ops, two for BINARY,
+            any number for NARY).
+        param: the constant of a PARAM op (the exponent of ``**``, the slope of ``leaky_relu``).
+
+    Raises:
+        KeyError: no op of that name is registered.
+        TypeError: an argument is not a Value or a real number, or ``param`` is given to an op
+            that takes none (or missing for a PARAM op).
+        ValueError: the number of arguments does not fit the op's kind.
+
+    >>> apply("*", Value(2.0), 3).data
+    6.0
+    >>> apply("**", Value(3.0), param=2).data
+    9.0
+    """
+    if isinstance(op, str):
+        if op not in ops.OPS:
+            raise KeyError(f"no op named {op!r} is registered; known ops: {', '.join(sorted(ops.OPS))}")
+        op = ops.OPS[op]
+    if not isinstance(op, Op):
+        raise TypeError(f"op must be an Op or the name of one, got {type(op).__name__}")
+    parents = tuple(_as_value(a, f"argument {i} of {op.name!r}") for i, a in enumerate(args))
+    expected = {ops.UNARY: 1, ops.PARAM: 1, ops.BINARY: 2}.get(op.kind)
+    if (expected is None and not parents) or (expected is not None and len(parents) != expected):
+        want = "at least 1" if expected is None else str(expected)
+        raise ValueError(f"op {op.name!r} takes {want} argument(s), got {len(parents)}")
+    if (param is not None) != (op.kind == ops.PARAM):
+        need = "needs a param" if op.kind == ops.PARAM else "takes no param"
+        raise TypeError(f"op {op.name!r} {need}, got param={param!r}")
+    if op.kind == ops.NARY:
+        return _nary(op, parents)
+    if op.kind == ops.BINARY:
+        x, y = parents
+        return Value(op.forward(x.data, y.data), "", op, x, y)
+    if op.kind == ops.PARAM:
+        c = _as_float(param, "param")
+        return Value(op.forward(parents[0].data, c), "", op, parents[0], c)
+    return _unary(op, parents[0])
