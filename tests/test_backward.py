@@ -8,6 +8,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from conftest import a_logsumexp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -116,10 +117,6 @@ def test_no_grad_results_are_leaves():
     y.backward()
     assert x.grad == 0.0
 
-
-def a_logsumexp(a):
-    m = anp.max(a)
-    return m + anp.log(anp.sum(anp.exp(a - m)))
 
 
 # -- random expression DAGs: HIPS autograd and central differences as oracles -----------------------
