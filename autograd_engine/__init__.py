@@ -8,9 +8,19 @@
 11.389056
 """
 
-from .anomaly import enable_grad, is_grad_enabled, no_grad
-from .backward import topological_order
-from .gradcheck import GradcheckError, RuleMismatch, analytical_jacobian, gradcheck, numerical_jacobian
+from .anomaly import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
+from .backward import gradients, topological_order
+from .custom import Primitive, primitive
+from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
+from .gradcheck import (
+    GradcheckError,
+    RuleMismatch,
+    analytical_jacobian,
+    gradcheck,
+    gradgradcheck,
+    numerical_jacobian,
+)
+from .hooks import RemovableHandle
 from .ops import OPS, Op, cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
 from .value import Value, apply, dot, logsumexp, softmax, vsum
 
@@ -19,7 +29,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Value", "vsum", "dot", "logsumexp", "softmax",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
-    "no_grad", "enable_grad", "is_grad_enabled",
-    "gradcheck", "GradcheckError", "RuleMismatch", "numerical_jacobian", "analytical_jacobian",
+    "grad", "value_and_grad", "jacobian", "hessian", "hvp", "jvp", "gradients",
+    "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled",
+    "gradcheck", "gradgradcheck", "GradcheckError", "RuleMismatch", "numerical_jacobian", "analytical_jacobian",
+    "primitive", "Primitive", "RemovableHandle",
     "topological_order", "OPS", "Op", "apply",
 ]

@@ -6,15 +6,14 @@ million operations works at Python's default recursion limit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-from .ops import _IEEE_ERRORS, BINARY, NARY, PARAM, UNARY, ieee
-from .value import _as_float
+from .anomaly import current_mode
+from .hooks import has_hooks, run_hooks
+from .ops import _IEEE_ERRORS, BINARY, NARY, PARAM, UNARY, call_vjp, ieee
+from .value import Value, _as_float
 
-if TYPE_CHECKING:
-    from .value import Value
-
-__all__ = ["topological_order", "backward"]
+__all__ = ["topological_order", "gradients", "backward"]
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -56,16 +55,73 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def backward(root: Value, gradient: float = 1.0) -> None:
+def gradients(root: Value, gradient: Any = 1.0, *, create_graph: bool = False) -> dict[Value, Any]:
+    """d(root)/d(node) * ``gradient`` for every node ``root`` depends on, without touching any ``.grad``.
+
+    This is the sweep behind ``backward(create_graph=True)``, hooks, anomaly mode and
+    the functional API (``grad``, ``hessian`` ...).
+
+    Args:
+        root: the node to differentiate.
+        gradient: the seed, a number or (with ``create_graph``) a Value.
+        create_graph: run the derivative rules on Values, so every gradient is itself a node
+            connected to the graph and can be differentiated again.
+
+    Returns:
+        A dict from node to its gradient (a float, or a Value with ``create_graph``).
+
+    >>> from autograd_engine import Value
+    >>> x = Value(3.0)
+    >>> gradients(x * x)[x]
+    6.0
+    """
+    recorder = current_mode.get().anomaly
+    hooked = has_hooks()
+    order = topological_order(root)
+    grads: dict[Value, Any] = {root: gradient}
+    for v in reversed(order):
+        g = grads[v]
+        if hooked:
+            g = grads[v] = run_hooks(v, g)
+        fn = v._fn
+        if fn is None:
+            continue
+        parents = v.parents
+        if create_graph:
+            local = call_vjp(fn, g, parents, v, v.param)
+        else:
+            local = call_vjp(fn, g, [p.data for p in parents], v.data, v.param)
+        if recorder is not None:
+            recorder.check_backward(v, g, local)
+        for p, d in zip(parents, local):
+            grads[p] = grads[p] + d if p in grads else d
+    return grads
+
+
+def backward(root: Value, gradient: Any = 1.0, create_graph: bool = False) -> None:
     """Reverse-mode sweep: add d(root)/d(node) * ``gradient`` to the ``.grad`` of every node.
 
     Intermediate (non-leaf) nodes are reset first, so they hold this call's gradient;
     leaves accumulate across calls. See :meth:`Value.backward`.
 
     Raises:
-        TypeError: ``gradient`` is not a real number.
+        TypeError: ``gradient`` is not a real number (or a Value, with ``create_graph``).
     """
-    gradient = _as_float(gradient, "gradient")
+    if not (create_graph and isinstance(gradient, Value)):
+        gradient = _as_float(gradient, "gradient")
+    if create_graph or has_hooks() or current_mode.get().anomaly is not None:
+        for v, g in gradients(root, gradient, create_graph=create_graph).items():
+            v.grad = v.grad + g if v._fn is None and not _is_zero(v.grad) else g
+        return
+    _fast_backward(root, gradient)
+
+
+def _is_zero(g: Any) -> bool:
+    return type(g) in (float, int) and g == 0
+
+
+def _fast_backward(root: Value, gradient: float) -> None:
+    """The sweep on floats, specialised by op kind: the common case, kept fast."""
     order = topological_order(root)
     for v in order:
         if v._fn is not None:

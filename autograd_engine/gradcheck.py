@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from .anomaly import no_grad
 from .backward import topological_order
+from .functional import _derivatives
 from .ops import call_forward, call_vjp
 from .value import Value
 
-__all__ = ["GradcheckError", "RuleMismatch", "gradcheck", "numerical_jacobian", "analytical_jacobian",
+__all__ = ["GradcheckError", "RuleMismatch", "gradcheck", "gradgradcheck", "numerical_jacobian", "analytical_jacobian",
            "check_node_rule"]
 
 
@@ -113,13 +113,12 @@ def numerical_jacobian(f: Callable[..., Any], inputs: Sequence[float | Value], e
     """
     xs = _validate(f, inputs, eps)
     columns = []
-    with no_grad():
-        for i in range(len(xs)):
-            shifted = []
-            for step in (eps, -eps):
-                args = [Value(x + step if j == i else x) for j, x in enumerate(xs)]
-                shifted.append(np.array([o.data for o in _as_outputs(f(*args))]))
-            columns.append((shifted[0] - shifted[1]) / (2 * eps))
+    for i in range(len(xs)):
+        shifted = []
+        for step in (eps, -eps):
+            args = [Value(x + step if j == i else x) for j, x in enumerate(xs)]
+            shifted.append(np.array([o.data for o in _as_outputs(f(*args))]))
+        columns.append((shifted[0] - shifted[1]) / (2 * eps))
     return np.stack(columns, axis=1)
 
 
@@ -214,6 +213,39 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float
     >>> gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
     True
     """
+    return _check(f, inputs, eps, atol, rtol, raise_exception, "gradcheck", lambda k: f"output {k}")
+
+
+def gradgradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+    """Check second derivatives: the derivatives of ``f``'s gradient against central differences.
+
+    The gradient of every output with respect to every input is built as a graph
+    (``create_graph``) and checked like :func:`gradcheck`. It catches derivative
+    rules that are right as numbers but not differentiable themselves (a custom
+    op whose rule calls ``math.cos`` instead of ``autograd_engine.cos``). The report
+    has the same form, naming ``d(output k)/d(input i)`` as the output.
+
+    Args and Raises: as for :func:`gradcheck`.
+
+    >>> gradgradcheck(lambda x, y: (x * y).sin() + x.exp(), [0.3, 0.7])
+    True
+    """
+    xs = _validate(f, inputs, eps, atol, rtol)
+    n = len(xs)
+
+    def first_derivatives(*args: Value) -> list[Any]:
+        outs = _as_outputs(f(*args))
+        return [d for out in outs for d in _derivatives(out, args, differentiable=True)]
+
+    def describe(k: int) -> str:
+        return f"d(output {k // n})/d(input {k % n})"
+
+    return _check(first_derivatives, xs, eps, atol, rtol, raise_exception, "gradgradcheck", describe)
+
+
+def _check(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float, atol: float, rtol: float,
+           raise_exception: bool, name: str, describe: Callable[[int], str]) -> bool:
     xs = _validate(f, inputs, eps, atol, rtol)
     if not isinstance(raise_exception, bool):
         raise TypeError(f"raise_exception must be a bool, got {type(raise_exception).__name__}")
@@ -228,7 +260,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float
                 return False
             outs = _as_outputs(f(*[Value(x) for x in xs]))
             mismatch = _first_rule_mismatch(outs, eps, atol, rtol)
-            message = (f"gradcheck failed for output {k}, input {i}: analytic {a!r} vs numeric {n!r} "
+            message = (f"{name} failed for {describe(k)}, input {i}: analytic {a!r} vs numeric {n!r} "
                        f"(error {abs(a - n):.6g} > tolerance {atol + rtol * abs(n):.6g})")
             if mismatch:
                 message += f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import ops
-from .anomaly import current_mode
+from .anomaly import RECORD, current_mode
+from .hooks import RemovableHandle, register_hook
 from .ops import BINARY, NARY, Op
 
 __all__ = ["Value", "apply", "vsum", "dot", "logsumexp", "softmax"]
@@ -79,12 +80,21 @@ class Value:
         self.data = data
         self.grad: Any = 0.0
         self.label = label
-        if _fn is not None and current_mode.get().grad:
-            self._fn = _fn
-            self._x = _x
-            self._y = _y
-        else:
-            self._fn = self._x = self._y = None
+        if _fn is not None:
+            mode = current_mode.get()
+            if mode is RECORD:
+                self._fn = _fn
+                self._x = _x
+                self._y = _y
+                return
+            if mode.grad:
+                self._fn, self._x, self._y = _fn, _x, _y
+            else:
+                self._fn = self._x = self._y = None
+            if mode.anomaly is not None:
+                mode.anomaly.record(self, _fn.name)
+            return
+        self._fn = self._x = self._y = None
 
     # -- structure -------------------------------------------------------------------------------------
 
@@ -239,18 +249,44 @@ class Value:
 
     # -- differentiation -------------------------------------------------------------------------------
 
-    def backward(self, gradient: float = 1.0) -> None:
+    def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
+        """Call ``hook(grad)`` during backward, once this node's gradient is complete.
+
+        The hook sees this call's gradient (for a leaf, before it is added to ``.grad``);
+        if it returns a number or a Value, that replaces the gradient that flows on.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Raises:
+            TypeError: ``hook`` is not callable.
+
+        >>> x = Value(3.0)
+        >>> handle = x.register_hook(lambda g: 2 * g)
+        >>> (x * x).backward()
+        >>> x.grad
+        12.0
+        >>> handle.remove()
+        """
+        return register_hook(self, hook)
+
+    def backward(self, gradient: Any = 1.0, create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node this one depends on with d(self)/d(node), times ``gradient``.
 
         Leaves accumulate (``+=``) across calls, like PyTorch: call ``zero_grad`` on
         your parameters (or set ``.grad = 0``) between steps. Intermediate nodes hold
         the gradient of the latest call. Works on graphs of any depth (no recursion).
 
+        With ``create_graph=True`` the gradients written into ``.grad`` are Values
+        connected to the graph, so they can be differentiated again (see ``grad``).
+
         Args:
-            gradient: the seed d(loss)/d(self), 1.0 by default.
+            gradient: the seed d(loss)/d(self), 1.0 by default (a Value is allowed with ``create_graph``).
+            create_graph: build the graph of the derivative computation.
 
         Raises:
             TypeError: ``gradient`` is not a real number.
+            FloatingPointError: inside ``detect_anomaly()``, a rule produced ``inf`` or ``nan``.
 
         >>> x = Value(3.0)
         >>> (x * x).backward()
@@ -259,7 +295,7 @@ class Value:
         """
         from .backward import backward
 
-        backward(self, gradient)
+        backward(self, gradient, create_graph)
 
 
 def _unary(fn: Op, x: Value) -> Value:

@@ -56,10 +56,10 @@ def with_big_stack(fn, limit=10**6):
     return out["r"]
 
 
-def moons(V, steps=3):
+def moons(V, steps=3, **backward_kwargs):
     X, y = W.moons_data()
     model = W.PerOpMLP(V, W.mlp_weights([2, 16, 16, 1]))
-    return [W.moons_step(V, model, X, y, k) for k in range(steps)]
+    return [W.moons_step(V, model, X, y, k, **backward_kwargs) for k in range(steps)]
 
 
 def transformer(V):
@@ -104,6 +104,8 @@ def main(argv=None):
 
     times: dict[str, dict[str, list[float]]] = {"moons": {}, "transformer": {}}
     for _ in range(args.reps):
+        times["moons"].setdefault("create_graph", []).append(
+            timed(lambda: moons(Value, create_graph=True))[0] / 3)
         for name, V in ENGINES.items():
             times["moons"].setdefault(name, []).append(timed(lambda V=V: moons(V))[0] / 3)
             if name != "micrograd":
@@ -112,7 +114,10 @@ def main(argv=None):
     med = {w: {n: statistics.median(t) for n, t in d.items()} for w, d in times.items()}
     print(f"\n1. moons step, median of {args.reps} runs of 3 steps")
     for name, t in med["moons"].items():
-        print(f"   {name:16s} {t * 1e3:8.1f} ms/step")
+        if name != "create_graph":
+            print(f"   {name:16s} {t * 1e3:8.1f} ms/step")
+    print(f"   this engine with backward(create_graph=True): {med['moons']['create_graph'] * 1e3:.1f} ms/step, "
+          f"{med['moons']['create_graph'] / med['moons']['autograd_engine']:.1f}x plain backward")
     print(f"   speed-up vs micrograd: {med['moons']['micrograd'] / med['moons']['autograd_engine']:.1f}x; "
           f"vs yardstick: {med['moons']['yardstick'] / med['moons']['autograd_engine']:.2f}x")
 

@@ -47,9 +47,10 @@ def moons_data(n=100, seed=0):
     return X.tolist(), (2 * y - 1).tolist()
 
 
-def moons_step(V, model, X, y, k=0, alpha=1e-4):
+def moons_step(V, model, X, y, k=0, alpha=1e-4, **backward_kwargs):
     """One step of micrograd's demo: SVM max-margin loss + L2, full batch, backward, SGD update.
 
+    ``backward_kwargs`` go to ``backward()`` (``create_graph=True`` for this engine).
     Returns the loss (float) before the update.
     """
     inputs = [[V(v) for v in row] for row in X]
@@ -60,10 +61,10 @@ def moons_step(V, model, X, y, k=0, alpha=1e-4):
     total = data_loss + reg_loss
     for p in model.parameters():
         p.grad = 0.0
-    total.backward()
+    total.backward(**backward_kwargs)
     lr = 1.0 - 0.9 * k / 100
     for p in model.parameters():
-        p.data -= lr * p.grad
+        p.data -= lr * float(p.grad)
     return total.data
 
 

@@ -8,9 +8,8 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from conftest import a_logsumexp
+from dags import programs, run
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import autograd_engine as ae
 from autograd_engine import Value, gradcheck, numerical_jacobian, topological_order, vsum
@@ -121,57 +120,6 @@ def test_no_grad_results_are_leaves():
 
 # -- random expression DAGs: HIPS autograd and central differences as oracles -----------------------
 
-def _smooth_log(a):
-    return a * a + 1
-
-
-# name -> (arity, this engine, HIPS autograd). Every op keeps values bounded so deep graphs stay finite.
-RANDOM_OPS = {
-    "add": (2, lambda a, b: a + b, lambda a, b: a + b),
-    "sub": (2, lambda a, b: a - b, lambda a, b: a - b),
-    "mul": (2, lambda a, b: a * b, lambda a, b: a * b),
-    "div": (2, lambda a, b: a / (1 + b * b), lambda a, b: a / (1 + b * b)),
-    "pow": (2, lambda a, b: (a * a + 1) ** b.tanh(), lambda a, b: (a * a + 1) ** anp.tanh(b)),
-    "tanh": (1, lambda a: a.tanh(), anp.tanh),
-    "sin": (1, lambda a: a.sin(), anp.sin),
-    "cos": (1, lambda a: a.cos(), anp.cos),
-    "sigmoid": (1, lambda a: a.sigmoid(), lambda a: 1 / (1 + anp.exp(-a))),
-    "exp_tanh": (1, lambda a: a.tanh().exp(), lambda a: anp.exp(anp.tanh(a))),
-    "log": (1, lambda a: _smooth_log(a).log(), lambda a: anp.log(a * a + 1)),
-    "sqrt": (1, lambda a: (a * a + 1).sqrt(), lambda a: anp.sqrt(a * a + 1)),
-    "softplus": (1, lambda a: a.softplus(), lambda a: anp.logaddexp(0.0, a)),
-    "square": (1, lambda a: a**2, lambda a: a**2),
-    "recip": (1, lambda a: (a * a + 1) ** -1.5, lambda a: (a * a + 1) ** -1.5),
-    "vsum": (3, lambda a, b, c: ae.vsum([a, b, c]), lambda a, b, c: a + b + c),
-    "dot": (4, lambda a, b, c, d: ae.dot([a, b], [c, d]), lambda a, b, c, d: a * c + b * d),
-    "lse": (3, lambda a, b, c: ae.logsumexp([a, b, c]), lambda a, b, c: a_logsumexp(anp.array([a, b, c]))),
-    "softmax0": (2, lambda a, b: ae.softmax([a, b])[0], lambda a, b: anp.exp(a) / (anp.exp(a) + anp.exp(b))),
-    "scale": (1, lambda a: 0.5 * a - 1, lambda a: 0.5 * a - 1),
-}
-
-
-@st.composite
-def programs(draw):
-    n_inputs = draw(st.integers(1, 4))
-    inputs = draw(st.lists(st.floats(-2, 2), min_size=n_inputs, max_size=n_inputs))
-    steps = []
-    for k in range(draw(st.integers(1, 14))):
-        name = draw(st.sampled_from(sorted(RANDOM_OPS)))
-        arity = RANDOM_OPS[name][0]
-        # arguments index any earlier node: inputs and results are shared freely, repeats allowed
-        args = draw(st.lists(st.integers(0, n_inputs + k - 1), min_size=arity, max_size=arity))
-        steps.append((name, args))
-    return inputs, steps
-
-
-def run(program_steps, xs, engine):
-    nodes = list(xs)
-    for name, args in program_steps:
-        fn = RANDOM_OPS[name][1 if engine == "ours" else 2]
-        nodes.append(fn(*[nodes[i] for i in args]))
-    return nodes[-1] + 0.1 * nodes[-2]  # two outputs mixed, so more paths matter
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_random_dags_match_hips_autograd(program):
@@ -198,3 +146,34 @@ def test_random_dags_match_central_differences(program):
     numeric = numerical_jacobian(f, inputs, eps=1e-6)[0]
     assert all(math.isfinite(v) for v in numeric)
     assert gradcheck(f, inputs, atol=1e-4, rtol=1e-3)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_fast_and_general_sweeps_agree(program):
+    inputs, steps = program
+    leaves = [Value(x) for x in inputs]
+    out = run(steps, leaves, "ours")
+    general = ae.gradients(out)
+    out.backward()
+    assert [v.grad for v in leaves] == [general.get(v, 0.0) for v in leaves]
+    assert all(v.grad == general[v] for v in topological_order(out))
+
+
+def test_create_graph_writes_differentiable_gradients():
+    x, y = Value(2.0), Value(-1.0)
+    z = x * x * y + y.exp()
+    z.backward(create_graph=True)
+    gx, gy = x.grad, y.grad
+    assert isinstance(gx, Value) and gx.data == -4.0  # 2xy
+    assert isinstance(gy, Value) and gy.data == pytest.approx(4 + math.exp(-1))
+    x.grad = y.grad = 0.0
+    gx.backward()  # d/dx (2xy) = 2y, d/dy (2xy) = 2x
+    assert (x.grad, y.grad) == (-2.0, 4.0)
+
+
+def test_create_graph_leaves_accumulate_and_seed_may_be_a_value():
+    x = Value(3.0)
+    (x * x).backward(create_graph=True)
+    (x * x).backward(create_graph=True, gradient=Value(0.5))
+    assert isinstance(x.grad, Value) and x.grad.data == 6.0 + 3.0

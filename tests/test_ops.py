@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import a_logsumexp, sample_args
 
-from autograd_engine import OPS, Op, Value, apply, gradcheck
+from autograd_engine import OPS, Op, Value, apply, gradcheck, gradgradcheck
 from autograd_engine.ops import BINARY, NARY, PARAM, UNARY, call_forward, call_vjp, register
 
 # One line per op: the same function in HIPS autograd's NumPy, taking the arguments as a list
@@ -86,6 +86,18 @@ def test_gradcheck_every_op_through_the_graph(name, rng):
             return apply(op, *xs, param=param)
 
         assert gradcheck(f, args)
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_every_rule_is_differentiable_for_create_graph(name, rng):
+    op = OPS[name]
+    for _ in range(2):
+        args, param = sample_args(op, rng)
+
+        def f(*xs, param=param):
+            return apply(op, *xs, param=param)
+
+        assert gradgradcheck(f, args, atol=1e-4)
 
 
 @pytest.mark.parametrize("name", BUILTIN)

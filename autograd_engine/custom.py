@@ -1,0 +1,138 @@
+"""User-defined primitives: your own forward and derivative rule, registered in the op table."""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+from . import ops
+from .ops import OPS, Op, call_forward, ieee
+from .value import Value, apply
+
+__all__ = ["Primitive", "primitive"]
+
+_KINDS = {"unary": ops.UNARY, "param": ops.PARAM, "binary": ops.BINARY, "nary": ops.NARY}
+_custom_names: set[str] = set()
+
+
+class Primitive:
+    """A registered user-defined op. Call it like a function.
+
+    With Values (or a mix of Values and numbers) it returns a new graph node whose
+    ``op`` is the primitive's name; with numbers only it returns a float.
+
+    Attributes:
+        op: the :class:`Op` in the table.
+    """
+
+    def __init__(self, op: Op):
+        self.op = op
+        self.__name__ = op.name
+        self.__doc__ = op.doc
+
+    def __call__(self, *args: Any, param: float | None = None) -> Value | float:
+        if args and all(isinstance(a, numbers.Real) and not isinstance(a, bool) for a in args):
+            return call_forward(self.op, [float(a) for a in args], param)
+        return apply(self.op, *args, param=param)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.op.name!r} ({ops.KIND_NAMES[self.op.kind]})>"
+
+
+def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., Any] | None = None, *,
+              name: str | None = None, kind: str | None = None, domain: Any = None,
+              params: tuple[float, ...] = (), doc: str = "") -> Any:
+    """Define a new primitive op from a forward function and its derivative rule.
+
+    The op joins the table (``OPS``), so it is drawn under its own name, listed,
+    checked by ``gradcheck`` (whose report names it when its rule is wrong), and it
+    works with ``backward(create_graph=True)`` when the rule is written with
+    differentiable operations: arithmetic and the functions of ``autograd_engine``
+    (``exp``, ``cos`` ...), which work on floats and on Values alike. (A rule using
+    ``math.cos`` runs, but its result is a constant to a second derivative;
+    ``gradgradcheck`` catches that.)
+
+    Use it directly or as a decorator::
+
+        cube = primitive(lambda x: x ** 3, lambda g, x, out: g * 3 * x * x, name="cube")
+
+        @primitive(vjp=lambda g, x, y, out: (g * y, g * x))
+        def times(x, y):
+            return x * y
+
+    Args:
+        forward: computes the result from floats. Where it raises an arithmetic error, it is
+            re-run on NumPy scalars (so ``1 / 0`` gives ``inf``).
+        vjp: the derivative rule: ``vjp(g, x, out) -> dx`` (unary), ``vjp(g, x, y, out) -> (dx, dy)``
+            (binary), ``vjp(g, x, c, out) -> dx`` (param), ``vjp(g, xs, out) -> [dx...]`` (nary).
+        name: the op's name (default: the forward function's name). Redefining a primitive of
+            the same name replaces it (handy when a notebook cell is re-run); a built-in op's name
+            cannot be taken.
+        kind: "unary", "binary", "param" or "nary"; by default "unary" or "binary" from the
+            number of parameters of ``forward``.
+        domain: where the op is smooth, as for ``Op``; by default (-3, 3) for every argument.
+        params: sample constants of a "param" op (default ``(1.0,)``).
+        doc: a one-line description (default: the first line of the forward's docstring).
+
+    Returns:
+        A :class:`Primitive` (or, without ``forward``, a decorator that makes one).
+
+    Raises:
+        TypeError: ``forward`` or ``vjp`` is not callable, or ``kind`` cannot be inferred.
+        ValueError: bad ``kind``, ``name`` or ``domain``.
+
+    >>> cube = primitive(lambda x: x ** 3, lambda g, x, out: g * 3 * x * x, name="cube_doc")
+    >>> y = cube(Value(2.0))
+    >>> y.backward()
+    >>> y.op, y.data, y.parents[0].grad
+    ('cube_doc', 8.0, 12.0)
+    """
+    if forward is None:
+        return lambda fwd: primitive(fwd, vjp, name=name, kind=kind, domain=domain, params=params, doc=doc)
+    if not callable(forward):
+        raise TypeError(f"forward must be callable, got {type(forward).__name__}")
+    if not callable(vjp):
+        raise TypeError(f"vjp must be callable (the derivative rule), got {type(vjp).__name__}")
+    name = name or getattr(forward, "__name__", "")
+    if not name or name == "<lambda>":
+        raise ValueError("name is required for a primitive defined with a lambda")
+    if name in OPS and name not in _custom_names:
+        raise ValueError(f"{name!r} is a built-in op; choose another name")
+    code = _infer_kind(forward) if kind is None else _KINDS.get(kind)
+    if code is None:
+        raise ValueError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
+    if domain is None:
+        domain = (ops.REALS,) * (2 if code == ops.BINARY else 1)
+    if code == ops.PARAM and not params:
+        params = (1.0,)
+    doc = doc or (inspect.getdoc(forward) or "").split("\n")[0] or f"user-defined op {name}"
+
+    def safe_forward(*args: Any) -> float:
+        return ieee(forward, *args)
+
+    op = Op(name, code, safe_forward, vjp, domain, params=tuple(params), doc=doc)
+    previous = OPS.pop(name, None)
+    try:
+        ops.register(op)
+    except Exception:
+        if previous is not None:
+            OPS[name] = previous
+        raise
+    _custom_names.add(name)
+    return Primitive(op)
+
+
+def _infer_kind(forward: Callable[..., float]) -> int:
+    try:
+        sig = inspect.signature(forward)
+    except (TypeError, ValueError):
+        raise TypeError("cannot read forward's signature; pass kind=") from None
+    positional = [p for p in sig.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    if len(positional) == 1:
+        return ops.UNARY
+    if len(positional) == 2:
+        return ops.BINARY
+    raise TypeError(f"forward takes {len(positional)} arguments: pass kind= ('unary', 'binary', 'param' or 'nary')")

@@ -1,0 +1,176 @@
+"""Higher-order and functional derivatives against closed forms, HIPS autograd and finite differences."""
+
+import math
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from dags import programs, run
+from hypothesis import HealthCheck, given, settings
+
+from autograd_engine import Value, grad, hessian, hvp, jacobian, jvp, value_and_grad
+
+
+def nth(f, n):
+    for _ in range(n):
+        f = grad(f)
+    return f
+
+
+def _tanh_derivs(x):
+    t = math.tanh(x)
+    return [1 - t * t, -2 * t * (1 - t * t), -2 * (1 - t * t) * (1 - 3 * t * t), 8 * t * (1 - t * t) * (2 - 3 * t * t)]
+
+
+def _sigmoid_derivs(x):
+    s = 1 / (1 + math.exp(-x))
+    d = s * (1 - s)
+    return [d, d * (1 - 2 * s), d * (1 - 6 * s + 6 * s * s), d * (1 - 2 * s) * (1 - 12 * s + 12 * s * s)]
+
+
+def _pow_derivs(x, p):
+    return [p * x ** (p - 1), p * (p - 1) * x ** (p - 2), p * (p - 1) * (p - 2) * x ** (p - 3),
+            p * (p - 1) * (p - 2) * (p - 3) * x ** (p - 4)]
+
+
+CLOSED_FORMS = {
+    "exp": (lambda v: v.exp(), lambda x: [math.exp(x)] * 4),
+    "log": (lambda v: v.log(), lambda x: [1 / x, -1 / x**2, 2 / x**3, -6 / x**4]),
+    "sin": (lambda v: v.sin(), lambda x: [math.cos(x), -math.sin(x), -math.cos(x), math.sin(x)]),
+    "tanh": (lambda v: v.tanh(), _tanh_derivs),
+    "x**3.5": (lambda v: v**3.5, lambda x: _pow_derivs(x, 3.5)),
+    "x**-2": (lambda v: v**-2, lambda x: _pow_derivs(x, -2)),
+    "sigmoid": (lambda v: v.sigmoid(), _sigmoid_derivs),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED_FORMS))
+@pytest.mark.parametrize("x", [0.3, 1.7])
+def test_derivatives_of_order_1_to_4_match_closed_forms(name, x):
+    f, derivs = CLOSED_FORMS[name]
+    expected = derivs(x)
+    for order in range(1, 5):
+        got = nth(f, order)(x)
+        assert type(got) is float
+        assert got == pytest.approx(expected[order - 1], rel=1e-10, abs=1e-12), f"order {order}"
+
+
+def test_rosenbrock_hessian():
+    f = lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2  # noqa: E731
+    for x, y in [(1.0, 1.0), (-1.2, 1.0), (0.3, -0.7)]:
+        expected = [[2 - 400 * y + 1200 * x**2, -400 * x], [-400 * x, 200]]
+        h = hessian(f)(x, y)
+        assert h.dtype == float and h.shape == (2, 2)
+        np.testing.assert_allclose(h, expected, rtol=1e-12)
+        np.testing.assert_array_equal(h, h.T)
+
+
+def test_polynomial_hessian():
+    f = lambda x, y, z: x * x * y + y * z**3 + x * z  # noqa: E731
+    x, y, z = 0.5, -1.5, 2.0
+    expected = [[2 * y, 2 * x, 1], [2 * x, 0, 3 * z**2], [1, 3 * z**2, 6 * y * z]]
+    np.testing.assert_allclose(hessian(f)(x, y, z), expected, rtol=1e-12, atol=1e-12)
+    v = [0.3, -0.2, 1.1]
+    np.testing.assert_allclose(hvp(f)([x, y, z], v), np.array(expected) @ v, rtol=1e-12, atol=1e-12)
+
+
+def test_grad_argnums_and_value_and_grad():
+    f = lambda x, y, z: x * y + z.exp()  # noqa: E731
+    assert grad(f)(2.0, 3.0, 0.0) == 3.0
+    assert grad(f, argnums=2)(2.0, 3.0, 0.0) == 1.0
+    assert grad(f, argnums=(0, 1))(2.0, 3.0, 0.0) == (3.0, 2.0)
+    assert grad(f, argnums=-1)(2.0, 3.0, 1.0) == pytest.approx(math.e)
+    assert value_and_grad(f, (0, 2))(2.0, 3.0, 0.0) == (7.0, (3.0, 1.0))
+    assert grad(lambda x, y: y)(1.0, 2.0) == 0.0  # does not depend on x
+    assert grad(lambda x: 5.0)(1.0) == 0.0  # a constant output
+
+
+def test_grad_with_values_returns_connected_values():
+    x = Value(2.0)
+    d = grad(lambda v: v**3)(x)
+    assert isinstance(d, Value) and d.data == 12.0
+    d.backward()
+    assert x.grad == 12.0  # d/dx 3x^2
+
+
+def test_nested_grad_uses_outer_variable_correctly():
+    # d/dx [x * d/dy (x * y)] = d/dx [x * x] = 2x: no confusion between the levels
+    assert grad(lambda x: x * grad(lambda y: x * y)(3.0))(2.0) == 4.0
+
+
+def test_newton_method_with_second_derivative():
+    f = lambda x: x**4 - 3 * x**2 + x  # noqa: E731
+    df, d2f = grad(f), grad(grad(f))
+    x = 2.0
+    for _ in range(20):
+        x -= df(x) / d2f(x)
+    assert abs(df(x)) < 1e-12 and d2f(x) > 0
+
+
+def test_jacobian():
+    f = lambda x, y: [x * y, x.sin(), y]  # noqa: E731
+    np.testing.assert_allclose(jacobian(f)(2.0, 3.0), [[3.0, 2.0], [math.cos(2.0), 0.0], [0.0, 1.0]])
+    j = jacobian(f)(Value(2.0), Value(3.0))
+    assert j.dtype == object and j.shape == (3, 2) and j[0, 0].data == 3.0
+
+
+@pytest.mark.parametrize("tangents", [[1.0, 0.0, 0.0], [0.5, -2.0, 1.5]])
+def test_jvp_equals_grad_dot_tangent(tangents):
+    primals = [0.3, -1.2, 2.0]
+    f = lambda x, y, z: (x * y).tanh() * z + (x / z).exp() - y.softplus()  # noqa: E731
+    value, tangent = jvp(f, primals, tangents)
+    g = grad(f, argnums=(0, 1, 2))(*primals)
+    assert value == pytest.approx(f(*[Value(p) for p in primals]).data)
+    assert tangent == pytest.approx(float(np.dot(g, tangents)), rel=1e-12)
+
+
+def test_jvp_list_output_and_values():
+    values, tangents = jvp(lambda x: [x * x, x.exp()], [1.0], [2.0])
+    assert values == [1.0, math.e] and tangents == pytest.approx([4.0, 2 * math.e])
+    x = Value(1.5)
+    _, t = jvp(lambda v: v**3, [x], [1.0])
+    assert isinstance(t, Value) and t.data == pytest.approx(6.75)
+    t.backward()
+    assert x.grad == pytest.approx(9.0)  # d/dx 3x^2
+
+
+@pytest.mark.parametrize("call, exc, pattern", [
+    (lambda: grad(3), TypeError, "f must be callable, got int"),
+    (lambda: grad(lambda x: x, argnums="0"), TypeError, "argnums must be an int or a non-empty tuple"),
+    (lambda: grad(lambda x: x, argnums=()), TypeError, "argnums"),
+    (lambda: grad(lambda x: [x, x])(1.0), TypeError, "f must return a single Value or number, got list"),
+    (lambda: grad(lambda x: "s")(1.0), TypeError, "got str"),
+    (lambda: grad(lambda x: x, argnums=1)(1.0), ValueError, "argument 1, but f was called with 1"),
+    (lambda: grad(lambda x: x)("1"), TypeError, "argument 0 must be a number or a Value, got str"),
+    (lambda: jvp(lambda x: x, [1.0], [1.0, 2.0]), ValueError, "same length, got 1 and 2"),
+    (lambda: jvp(lambda x: x, [1.0], ["a"]), TypeError, "tangents must be numbers"),
+    (lambda: hvp(lambda x: x)([1.0], [1.0, 2.0]), ValueError, "same length"),
+])
+def test_bad_arguments(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_random_dag_hessians_match_hips_autograd(program):
+    inputs, steps = program
+    f = lambda *xs: run(steps, list(xs), "ours")  # noqa: E731
+    ref = lambda arr: run(steps, [arr[i] for i in range(len(inputs))], "hips")  # noqa: E731
+    np.testing.assert_allclose(hessian(f)(*inputs), autograd.hessian(ref)(anp.array(inputs)), rtol=1e-7, atol=1e-7)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_random_dag_second_derivatives_match_differences_of_the_gradient(program):
+    inputs, steps = program
+    f = lambda *xs: run(steps, list(xs), "ours")  # noqa: E731
+    h = hessian(f)(*inputs)
+    eps = 1e-5
+    g = grad(f, argnums=tuple(range(len(inputs))))
+    for j in range(len(inputs)):
+        plus = [x + eps if i == j else x for i, x in enumerate(inputs)]
+        minus = [x - eps if i == j else x for i, x in enumerate(inputs)]
+        column = (np.array(g(*plus)) - np.array(g(*minus))) / (2 * eps)
+        np.testing.assert_allclose(h[:, j], column, rtol=1e-4, atol=1e-5)
