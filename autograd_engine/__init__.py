@@ -8,8 +8,8 @@
 11.389056
 """
 
-from .anomaly import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
-from .backward import gradients, topological_order
+from .anomaly import AnomalyError, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
+from .backward import BackwardStep, backward_steps, gradients, topological_order
 from .custom import Primitive, primitive
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
 from .gradcheck import (
@@ -23,15 +23,17 @@ from .gradcheck import (
 from .hooks import RemovableHandle
 from .ops import OPS, Op, cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
 from .value import Value, apply, dot, logsumexp, softmax, vsum
+from .viz import GraphvizNotFoundError, draw_dot, save_graph, show_backward, to_dot
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Value", "vsum", "dot", "logsumexp", "softmax",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
-    "grad", "value_and_grad", "jacobian", "hessian", "hvp", "jvp", "gradients",
-    "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled",
+    "grad", "value_and_grad", "jacobian", "hessian", "hvp", "jvp", "gradients", "backward_steps", "BackwardStep",
+    "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
     "gradcheck", "gradgradcheck", "GradcheckError", "RuleMismatch", "numerical_jacobian", "analytical_jacobian",
     "primitive", "Primitive", "RemovableHandle",
+    "to_dot", "draw_dot", "save_graph", "show_backward", "GraphvizNotFoundError",
     "topological_order", "OPS", "Op", "apply",
 ]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .value import Value
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled"]
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MAX_FRAMES = 12
@@ -44,6 +44,14 @@ def _finite(v: Any) -> bool:
     return math.isfinite(v.data if hasattr(v, "_fn") else v)
 
 
+class AnomalyError(FloatingPointError):
+    """Raised by ``detect_anomaly()``; ``node`` is the offending node (draw it with ``highlight=``)."""
+
+    def __init__(self, message: str, node: Value):
+        super().__init__(message)
+        self.node = node
+
+
 class AnomalyRecorder:
     """Remembers where each node was created and raises at the first non-finite value."""
 
@@ -54,7 +62,7 @@ class AnomalyRecorder:
         """Called for each result of ``op``: store where it was made; raise if its value is not finite."""
         self.traces[node] = _user_stack()
         if not math.isfinite(node.data):
-            raise FloatingPointError(self.describe(node, f"forward produced {node.data!r}", op))
+            raise AnomalyError(self.describe(node, f"forward produced {node.data!r}", op), node)
 
     def check_backward(self, node: Value, g: Any, grads: list[Any]) -> None:
         """Raise if ``node``'s derivative rule produced a non-finite gradient for one of its inputs."""
@@ -63,8 +71,8 @@ class AnomalyRecorder:
         for i, d in enumerate(grads):
             if not _finite(d):
                 value = d.data if hasattr(d, "_fn") else d
-                raise FloatingPointError(self.describe(
-                    node, f"backward produced {value!r} as the gradient of input {i} (incoming gradient {g!r})"))
+                raise AnomalyError(self.describe(
+                    node, f"backward produced {value!r} as the gradient of input {i} (incoming gradient {g!r})"), node)
 
     def describe(self, node: Value, what: str, op: str | None = None) -> str:
         """The error message: op, label, where the node was created, what went wrong, the trace."""
@@ -154,7 +162,7 @@ class enable_grad(_SetMode):  # noqa: N801
 
 
 class detect_anomaly(_SetMode):  # noqa: N801
-    """Find the first ``inf``/``nan``: raise ``FloatingPointError`` where it is produced.
+    """Find the first ``inf``/``nan``: raise :class:`AnomalyError` (a ``FloatingPointError``) where it is produced.
 
     While active, every new node records where in your code it was created, and
     each op's result is checked in the forward pass; ``backward()`` run inside the
@@ -168,7 +176,7 @@ class detect_anomaly(_SetMode):  # noqa: N801
     ...     Value(0.0).log()
     Traceback (most recent call last):
     ...
-    FloatingPointError: op 'log' (no label) created at <doctest ...>:2: forward produced -inf
+    autograd_engine.anomaly.AnomalyError: op 'log' (no label) created at <doctest ...>:2: forward produced -inf
     ...
     """
 

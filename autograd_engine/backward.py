@@ -6,6 +6,8 @@ million operations works at Python's default recursion limit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .anomaly import current_mode
@@ -13,7 +15,7 @@ from .hooks import has_hooks, run_hooks
 from .ops import _IEEE_ERRORS, BINARY, NARY, PARAM, UNARY, call_vjp, ieee
 from .value import Value, _as_float
 
-__all__ = ["topological_order", "gradients", "backward"]
+__all__ = ["topological_order", "BackwardStep", "backward_steps", "gradients", "backward"]
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -55,11 +57,67 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
+@dataclass(frozen=True)
+class BackwardStep:
+    """One node's turn in the reverse sweep.
+
+    Attributes:
+        index: 0 for the first node processed (the root), 1 for the next ...
+        node: the node whose gradient is now complete.
+        grad: its gradient (after hooks): d(root)/d(node) times the seed.
+        contributions: ``(parent, amount)`` for each parent in argument order: what the
+            node's derivative rule adds to that parent's gradient (empty for a leaf).
+    """
+
+    index: int
+    node: Value
+    grad: Any
+    contributions: tuple[tuple[Value, Any], ...]
+
+
+def backward_steps(root: Value, gradient: Any = 1.0, *, create_graph: bool = False) -> Iterator[BackwardStep]:
+    """The reverse sweep one node at a time, in the exact order the engine applies it.
+
+    Nothing's ``.grad`` is touched. Each node appears once, after every node that uses
+    it: its gradient is complete when its step comes. Summing each node's incoming
+    contributions replays exactly the gradients ``backward()`` produces.
+
+    >>> from autograd_engine import Value
+    >>> a = Value(3.0, "a")
+    >>> for step in backward_steps(a * a):
+    ...     print(step.node.label or step.node.op, step.grad, [c for _, c in step.contributions])
+    * 1.0 [3.0, 3.0]
+    a 6.0 []
+    """
+    recorder = current_mode.get().anomaly
+    hooked = has_hooks()
+    order = topological_order(root)
+    grads: dict[Value, Any] = {root: gradient}
+    for index, v in enumerate(reversed(order)):
+        g = grads.pop(v)
+        if hooked:
+            g = run_hooks(v, g)
+        fn = v._fn
+        if fn is None:
+            yield BackwardStep(index, v, g, ())
+            continue
+        parents = v.parents
+        if create_graph:
+            local = call_vjp(fn, g, parents, v, v.param)
+        else:
+            local = call_vjp(fn, g, [p.data for p in parents], v.data, v.param)
+        if recorder is not None:
+            recorder.check_backward(v, g, local)
+        for p, d in zip(parents, local):
+            grads[p] = grads[p] + d if p in grads else d
+        yield BackwardStep(index, v, g, tuple(zip(parents, local)))
+
+
 def gradients(root: Value, gradient: Any = 1.0, *, create_graph: bool = False) -> dict[Value, Any]:
     """d(root)/d(node) * ``gradient`` for every node ``root`` depends on, without touching any ``.grad``.
 
     This is the sweep behind ``backward(create_graph=True)``, hooks, anomaly mode and
-    the functional API (``grad``, ``hessian`` ...).
+    the functional API (``grad``, ``hessian`` ...): :func:`backward_steps`, collected.
 
     Args:
         root: the node to differentiate.
@@ -75,27 +133,7 @@ def gradients(root: Value, gradient: Any = 1.0, *, create_graph: bool = False) -
     >>> gradients(x * x)[x]
     6.0
     """
-    recorder = current_mode.get().anomaly
-    hooked = has_hooks()
-    order = topological_order(root)
-    grads: dict[Value, Any] = {root: gradient}
-    for v in reversed(order):
-        g = grads[v]
-        if hooked:
-            g = grads[v] = run_hooks(v, g)
-        fn = v._fn
-        if fn is None:
-            continue
-        parents = v.parents
-        if create_graph:
-            local = call_vjp(fn, g, parents, v, v.param)
-        else:
-            local = call_vjp(fn, g, [p.data for p in parents], v.data, v.param)
-        if recorder is not None:
-            recorder.check_backward(v, g, local)
-        for p, d in zip(parents, local):
-            grads[p] = grads[p] + d if p in grads else d
-    return grads
+    return {step.node: step.grad for step in backward_steps(root, gradient, create_graph=create_graph)}
 
 
 def backward(root: Value, gradient: Any = 1.0, create_graph: bool = False) -> None:

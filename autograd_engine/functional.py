@@ -16,13 +16,14 @@ import contextlib
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .backward import gradients, topological_order
 from .ops import call_vjp
 from .value import Value, dot
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "jvp"]
 
@@ -83,8 +84,13 @@ def _scalar_output(out: Any, name: str = "f") -> Value:
     raise TypeError(f"{name} must return a single Value or number, got {type(out).__name__}")
 
 
+def _is_sequence(out: Any) -> bool:
+    """A list, tuple or NumPy array of outputs (checked without importing NumPy)."""
+    return isinstance(out, (list, tuple)) or type(out).__name__ == "ndarray"
+
+
 def _vector_output(out: Any) -> list[Value]:
-    items = out if isinstance(out, (list, tuple, np.ndarray)) else [out]
+    items = out if _is_sequence(out) else [out]
     return [_scalar_output(o, f"f's output {i}") for i, o in enumerate(items)]
 
 
@@ -166,6 +172,8 @@ def jacobian(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
     _check_callable(f)
 
     def jacobian_f(*args: Any) -> np.ndarray:
+        import numpy as np
+
         values, differentiable = _lift_args(args, range(len(args)))
         with _inside_transform():
             outs = _vector_output(f(*values))
@@ -189,6 +197,8 @@ def hessian(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
     _check_callable(f)
 
     def hessian_f(*args: Any) -> np.ndarray:
+        import numpy as np
+
         values, differentiable = _lift_args(args, range(len(args)))
         with _inside_transform():
             first = _derivatives(_scalar_output(f(*values)), values, differentiable=True)
@@ -211,6 +221,8 @@ def hvp(f: Callable[..., Any]) -> Callable[[Sequence[Any], Sequence[Any]], np.nd
     _check_callable(f)
 
     def hvp_f(xs: Sequence[Any], v: Sequence[Any]) -> np.ndarray:
+        import numpy as np
+
         xs, v = list(xs), list(v)
         if len(xs) != len(v):
             raise ValueError(f"xs and v must have the same length, got {len(xs)} and {len(v)}")
@@ -273,6 +285,6 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
             tangent[node] = sum(d * tangent.get(p, 0.0) for p, d in zip(parents, local))
     value = [o if differentiable else o.data for o in outs]
     tang = [tangent.get(o, 0.0) for o in outs]
-    if not isinstance(result, (list, tuple, np.ndarray)):
+    if not _is_sequence(result):
         return value[0], tang[0]
     return value, tang

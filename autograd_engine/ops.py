@@ -43,8 +43,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:
     from .value import Value
 
@@ -65,6 +63,8 @@ _IEEE_ERRORS = (ArithmeticError, ValueError)
 
 
 def _to_numpy(a: Any) -> Any:
+    import numpy as np
+
     if isinstance(a, float):
         return np.float64(a)
     if isinstance(a, (list, tuple)):
@@ -73,6 +73,8 @@ def _to_numpy(a: Any) -> Any:
 
 
 def _to_float(r: Any) -> Any:
+    import numpy as np
+
     if isinstance(r, np.floating):
         return float(r)
     if isinstance(r, (list, tuple)):
@@ -93,19 +95,23 @@ def ieee(fn: Callable[..., Any], *args: Any) -> Any:
     try:
         return fn(*args)
     except _IEEE_ERRORS:
+        import numpy as np  # only on this rare path: keeps `import autograd_engine` fast
+
         with np.errstate(all="ignore"):
             return _to_float(fn(*[_to_numpy(a) for a in args]))
 
 
-def _safe(math_fn: Callable[..., float], numpy_fn: Callable[..., Any]) -> Callable[..., float]:
-    """A float function that runs ``math_fn`` and falls back to ``numpy_fn`` where it raises."""
+def _safe(math_fn: Callable[..., float], numpy_name: str) -> Callable[..., float]:
+    """A float function that runs ``math_fn`` and falls back to NumPy's ``numpy_name`` where it raises."""
 
     def f(*args: float) -> float:
         try:
             return math_fn(*args)
         except _IEEE_ERRORS:
+            import numpy as np
+
             with np.errstate(all="ignore"):
-                return float(numpy_fn(*args))
+                return float(getattr(np, numpy_name)(*args))
 
     f.__name__ = f.__qualname__ = math_fn.__name__
     return f
@@ -116,6 +122,8 @@ def _power(x: float, y: float) -> float:
     try:
         r = x**y
     except (ZeroDivisionError, OverflowError):
+        import numpy as np
+
         with np.errstate(all="ignore"):
             return float(np.power(x, y))
     return math.nan if isinstance(r, complex) else r
@@ -152,11 +160,11 @@ def _dot(xs: list[float]) -> float:
     return sum(map(operator.mul, xs[:n], xs[n:]))
 
 
-_exp = _safe(math.exp, np.exp)
-_log = _safe(math.log, np.log)
-_sqrt = _safe(math.sqrt, np.sqrt)
-_sin = _safe(math.sin, np.sin)
-_cos = _safe(math.cos, np.cos)
+_exp = _safe(math.exp, "exp")
+_log = _safe(math.log, "log")
+_sqrt = _safe(math.sqrt, "sqrt")
+_sin = _safe(math.sin, "sin")
+_cos = _safe(math.cos, "cos")
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,7 +388,7 @@ def _abs_vjp(g, x, out):
 ADD = register(Op("+", BINARY, operator.add, lambda g, x, y, out: (g, g), (REALS, REALS), doc="x + y"))
 SUB = register(Op("-", BINARY, operator.sub, lambda g, x, y, out: (g, -g), (REALS, REALS), doc="x - y"))
 MUL = register(Op("*", BINARY, operator.mul, lambda g, x, y, out: (g * y, g * x), (REALS, REALS), doc="x * y"))
-DIV = register(Op("/", BINARY, _safe(operator.truediv, np.divide),
+DIV = register(Op("/", BINARY, _safe(operator.truediv, "divide"),
                   lambda g, x, y, out: (g / y, -g * out / y), (REALS, NONZERO), doc="x / y"))
 NEG = register(Op("neg", UNARY, operator.neg, lambda g, x, out: -g, (REALS,), doc="-x"))
 POW = register(Op("pow", BINARY, _power,

@@ -140,6 +140,12 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter shows a Value as the drawing of its graph (text when Graphviz is missing)."""
+        from .viz import _repr_mimebundle
+
+        return _repr_mimebundle(self, include, exclude)
+
     # -- arithmetic ------------------------------------------------------------------------------------
 
     def __add__(self, other: Value | Number) -> Value:

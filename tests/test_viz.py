@@ -1,0 +1,319 @@
+"""Graph drawings: DOT parsed back, SVG rendered by the real dot and parsed as XML, step-through, big graphs."""
+
+import os
+import re
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import autograd_engine as ae
+from autograd_engine import (
+    GradcheckError,
+    GraphvizNotFoundError,
+    Value,
+    backward_steps,
+    detect_anomaly,
+    draw_dot,
+    gradcheck,
+    primitive,
+    save_graph,
+    show_backward,
+    to_dot,
+    topological_order,
+    vsum,
+)
+from autograd_engine.viz import format_number
+
+NODE = re.compile(r"^\t(\w+) \[(.*)\]$", re.M)
+EDGE = re.compile(r"^\t(\w+) -> (\w+)", re.M)
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(src):
+    """(node id -> attribute text, list of edges) of DOT source from to_dot."""
+    nodes = {name: attrs for name, attrs in NODE.findall(src) if name not in ("graph", "node", "edge")}
+    return nodes, EDGE.findall(src)
+
+
+def label(attrs):
+    return re.search(r'label="((?:[^"\\]|\\.)*)"', attrs).group(1) if 'label="' in attrs else \
+        re.search(r"label=(\S+)", attrs).group(1)
+
+
+def neuron():
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return o
+
+
+def test_values_and_ops_are_separate_nodes_with_data_and_grad():
+    o = neuron()
+    nodes, edges = parse(to_dot(o))
+    values = [n for n in nodes if n.startswith("v")]
+    ops = [n for n in nodes if n.startswith("o")]
+    graph = topological_order(o)
+    assert len(values) == len(graph) == 10
+    assert len(ops) == sum(1 for v in graph if not v.is_leaf) == 5
+    assert len(edges) == sum(len(v.parents) + 1 for v in graph if not v.is_leaf) == 14
+    labels = {label(nodes[n]) for n in values}
+    assert "{ x1 | data 2.0000 | grad -1.5000 }" in labels
+    assert "{ o | data 0.7071 | grad 1.0000 }" in labels
+    assert sorted(label(nodes[n]) for n in ops) == ["*", "*", "+", "+", "tanh"]
+
+
+def test_repeated_parent_draws_parallel_edges():
+    a = Value(3.0, "a")
+    nodes, edges = parse(to_dot(a * a))
+    assert len(nodes) == 3
+    assert edges.count(("v0", "o1")) == 2 and ("o1", "v1") in edges
+
+
+def test_diamond_draws_the_shared_node_once():
+    x = Value(1.0, "x")
+    y = (x * 2) + (x * 3)
+    nodes, edges = parse(to_dot(y))
+    xs = [n for n, attrs in nodes.items() if label(attrs).startswith("{ x |")]
+    assert len(xs) == 1
+    assert sum(1 for tail, _ in edges if tail == xs[0]) == 2
+
+
+def test_nary_nodes_stay_one_node():
+    xs = [Value(float(i)) for i in range(50)]
+    s = vsum(xs) + ae.dot(xs[:3], xs[3:6])
+    nodes, edges = parse(to_dot(s))
+    op_labels = sorted(label(a) for n, a in nodes.items() if n.startswith("o"))
+    assert op_labels == ["+", "dot", "sum"]
+    assert len(edges) == 50 + 6 + 2 + 3  # sum's inputs, dot's inputs, +'s inputs, op -> value
+
+
+def test_param_ops_show_their_constant():
+    x = Value(2.0)
+    nodes, _ = parse(to_dot(x**2 + x.leaky_relu(0.1)))
+    assert {label(a) for n, a in nodes.items() if n.startswith("o")} == {"**2", "leaky_relu(0.1)", "+"}
+
+
+def test_roles_are_visually_distinct():
+    w, x = Value(0.5, "w"), Value(2.0, "x")
+    y = w * x + 1
+    nodes, _ = parse(to_dot(y, parameters=[w]))
+    by_label = {label(a).split(" |")[0].strip("{ "): a for n, a in nodes.items() if n.startswith("v")}
+    assert 'fillcolor="#e2f3e5"' in by_label["w"]  # parameter
+    assert 'fillcolor="#e3edfb"' in by_label["x"]  # labelled leaf
+    constant = next(a for a in by_label.values() if "data 1.0000" in a)
+    assert 'fillcolor="#f2f2f2"' in constant
+    root = next(a for a in by_label.values() if "data 2.0000 | grad 0.0000" in a and "penwidth" in a)
+    assert 'color="#d35400"' in root
+
+
+def test_labels_are_escaped():
+    v = Value(1.0, "a{b|c}<d>")
+    nodes, _ = parse(to_dot(v))
+    assert label(nodes["v0"]).startswith(r"{ a\{b\|c\}\<d\> | data")
+
+
+def test_number_format():
+    assert [format_number(x) for x in (0.0, 1.5, -123.456789, 1e-7, 2.5e8, float("inf"), float("-inf"))] == \
+        ["0.0000", "1.5000", "-123.4568", "1.000e-07", "2.500e+08", "inf", "-inf"]
+
+
+# -- big graphs ----------------------------------------------------------------------------------------------
+
+def chain(n):
+    y = Value(0.5, "x")
+    for _ in range(n):
+        y = (y * 0.999 + 0.001).tanh()
+    return y
+
+
+def test_big_graph_is_cut_by_depth_within_max_nodes():
+    y = chain(2100)  # 5 values a step (*, 0.999, +, 0.001, tanh): over 10,000
+    total = len(topological_order(y))
+    assert total > 10_000
+    src = to_dot(y, max_nodes=300)
+    nodes, edges = parse(src)
+    assert 250 <= len(nodes) <= 300
+    assert "hidden (raise max_nodes" in src and f"of {total:,} values" in src
+    assert any("+" in label(a) and "hidden" in label(a) for a in nodes.values())
+    assert all(t in nodes and h in nodes for t, h in edges)
+
+
+def test_explicit_depth():
+    y = chain(50)
+    nodes, _ = parse(to_dot(y, depth=2))
+    # depth 0: root (tanh); 1: the + node; 2: the * node and the constant 0.001
+    values = [a for n, a in nodes.items() if n.startswith("v")]
+    assert len(values) == 4
+    assert to_dot(y, depth=0).count("hidden") == 1 + 1  # the marker and the caption
+
+
+def test_group_by_prefix_collapses_into_one_box():
+    ws = [Value(0.1 * i, f"layer1.w{i}") for i in range(20)]
+    xs = [Value(1.0, f"x{i}") for i in range(20)]
+    y = vsum(w * x for w, x in zip(ws, xs))
+    nodes, edges = parse(to_dot(y, group_by="layer1."))
+    boxes = [a for n, a in nodes.items() if n.startswith("g")]
+    assert len(boxes) == 1 and label(boxes[0]) == r"layer1.* | 20 values"
+    assert not any(label(a).startswith("{ layer1.") for a in nodes.values())
+    group_id = next(n for n in nodes if n.startswith("g"))
+    assert sum(1 for t, _ in edges if t == group_id) == 20  # to each * op
+    by_callable = parse(to_dot(y, group_by=lambda v: "inputs" if v.label.startswith("x") else None))[0]
+    assert sum(1 for n in by_callable if n.startswith("g")) == 1
+
+
+@pytest.mark.parametrize("kwargs, exc, pattern", [
+    ({"max_nodes": 0}, ValueError, "max_nodes must be an int >= 1, got 0"),
+    ({"depth": -1}, ValueError, "depth must be None or an int >= 0"),
+    ({"rankdir": "XY"}, ValueError, "rankdir must be one of"),
+    ({"group_by": 3}, TypeError, "group_by must be"),
+    ({"highlight": 3}, TypeError, "highlight must be"),
+    ({"step": 99}, ValueError, "step must be between 0 and 3"),
+])
+def test_bad_options(kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        to_dot(Value(1.0) * 2, **kwargs)
+    with pytest.raises(TypeError, match="root must be a Value, got float"):
+        to_dot(1.0)
+
+
+# -- highlighting and step-through ---------------------------------------------------------------------------
+
+def test_highlight_a_failing_gradcheck_node(fresh_ops):
+    bad = primitive(ae.sin, lambda g, x, out: g * ae.sin(x), name="bad_sin_viz")
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: bad(x * 2), [0.5])
+    root = info.value.node
+    nodes, _ = parse(to_dot(root, highlight=info.value))
+    marked = [a for a in nodes.values() if 'fillcolor="#fbe3e0"' in a]
+    assert len(marked) == 1 and "data 0.8415" in label(marked[0])  # sin(1.0)
+
+
+def test_highlight_an_anomaly():
+    x = Value(-1.0, "x")
+    with pytest.raises(ae.AnomalyError) as info, detect_anomaly():
+        x.sqrt()
+    assert info.value.node.op == "sqrt"
+    nodes, _ = parse(to_dot(info.value.node, highlight=[info.value]))
+    assert sum('#fbe3e0' in a for a in nodes.values()) == 1
+
+
+def test_backward_steps_replay_exactly_what_backward_computes():
+    o = neuron()
+    replay = {o: 1.0}
+    for step in backward_steps(o):
+        assert step.grad == replay.get(step.node, 0.0)
+        for p, d in step.contributions:
+            replay[p] = replay.get(p, 0.0) + d
+    assert all(v.grad == replay[v] for v in topological_order(o))
+    order = [s.node for s in backward_steps(o)]
+    assert order == list(reversed(topological_order(o)))
+
+
+def test_step_drawing_shows_gradients_as_they_stand():
+    o = neuron()
+    n = len(topological_order(o))
+    first = parse(to_dot(o, step=0))[0]
+    assert sum("grad 0.0000" in label(a) for k, a in first.items() if k.startswith("v")) == n - 1
+    last = to_dot(o, step=n)
+    assert parse(last)[0] == parse(to_dot(o, step=n))[0]
+    assert {label(a) for k, a in parse(last)[0].items() if k.startswith("v")} == \
+        {label(a) for k, a in parse(to_dot(o))[0].items() if k.startswith("v")}
+    mid = to_dot(o, step=2)
+    current = [a for a in parse(mid)[0].values() if "#fff1b8" in a]
+    assert len(current) == 1 and "backward, step 2" in mid
+
+
+# -- rendering with the real dot ------------------------------------------------------------------------------
+
+needs_dot = pytest.mark.skipif(not __import__("shutil").which("dot"), reason="Graphviz's dot is not installed")
+
+
+@needs_dot
+def test_svg_rendered_by_dot_has_every_node_and_label():
+    o = neuron()
+    svg = draw_dot(o).pipe(format="svg")
+    tree = ET.fromstring(svg)
+    groups = [g for g in tree.iter(f"{SVG}g") if g.get("class") == "node"]
+    assert len(groups) == 15  # 10 values + 5 ops
+    texts = [t.text for t in tree.iter(f"{SVG}text")]
+    for expected in ["x1", "w1", "b", "o", "tanh", "data 0.7071", "grad 1.0000", "grad -1.5000", "data 6.8814"]:
+        assert expected in texts
+
+
+@needs_dot
+def test_save_graph_formats_and_atomicity(tmp_path, monkeypatch):
+    o = neuron()
+    for ext, magic in [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".dot", b"digraph")]:
+        path = save_graph(o, tmp_path / f"g{ext}")
+        with open(path, "rb") as f:
+            assert f.read().startswith(magic)
+    with pytest.raises(ValueError, match=r"must end in .svg, .png, .pdf or .dot, got '.*g.gif'"):
+        save_graph(o, tmp_path / "g.gif")
+    before = (tmp_path / "g.svg").read_bytes()
+
+    def crash(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_graph(Value(5.0) * 2, tmp_path / "g.svg")
+    assert (tmp_path / "g.svg").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "g.pdf", "g.png", "g.svg"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "g.png").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
+
+
+def test_missing_dot_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no dot
+    o = neuron()
+    with pytest.raises(GraphvizNotFoundError) as info:
+        draw_dot(o)
+    message = str(info.value)
+    assert "`dot` program was not found" in message and "apt install graphviz" in message
+    assert "brew install graphviz" in message and "to_dot(root)" in message
+    with pytest.raises(GraphvizNotFoundError):
+        save_graph(o, tmp_path / "g.svg")
+    assert to_dot(o).startswith("digraph")  # works without it
+    bundle = o._repr_mimebundle_()
+    assert bundle == {"text/plain": repr(o)}
+
+
+@needs_dot
+def test_notebook_display_is_svg():
+    bundle = neuron()._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml") and bundle["text/plain"].startswith("Value(")
+
+
+@needs_dot
+def test_show_backward_with_and_without_ipywidgets(monkeypatch):
+    o = neuron()
+    widget = show_backward(o)
+    slider, picture = widget.children
+    assert slider.max == 10 and "backward, step 0" in picture.value
+    slider.value = 4
+    assert "backward, step 4" in picture.value
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails as if not installed
+    html = show_backward(o, max_static=4).data
+    assert html.count("<svg") == 4 and "step 10" in html
+
+
+@needs_dot
+def test_rendering_a_2_16_16_1_mlp_graph_is_fast():
+    import random
+
+    rng = random.Random(0)
+    x = [Value(0.5), Value(-1.0)]
+    for nout in (16, 16, 1):
+        x = [sum((Value(rng.uniform(-1, 1)) * xi for xi in x), Value(0.0)).relu() for _ in range(nout)]
+    out = x[0]
+    out.backward()
+    start = time.perf_counter()
+    svg = draw_dot(out).pipe(format="svg")
+    assert time.perf_counter() - start < 5.0
+    assert svg.count(b'class="node"') <= 500
