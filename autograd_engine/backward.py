@@ -51,7 +51,8 @@ def topological_order(root: Value) -> list[Value]:
             push(v._y)
             push(v._x)
         elif kind == NARY:
-            stack.extend(reversed(v._x))
+            # n-ary parents are often shared (a neuron's weights, across samples): skip those seen
+            stack.extend([p for p in reversed(v._x) if p not in seen])
         else:
             push(v._x)
     return order

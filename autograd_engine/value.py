@@ -337,7 +337,13 @@ def _nary(fn: Op, parents: tuple[Value, ...]) -> Value:
 def _values(values: Iterable[Value | Number], name: str) -> tuple[Value, ...]:
     if isinstance(values, (str, bytes, Value)) or not isinstance(values, Iterable):
         raise TypeError(f"{name} must be an iterable of Values or numbers, got {type(values).__name__}")
-    return tuple(_as_value(v, f"{name}[{i}]") for i, v in enumerate(values))
+    items = tuple(values)
+    if set(map(type, items)) <= _JUST_VALUE:  # the common case, checked at C speed
+        return items
+    return tuple(_as_value(v, f"{name}[{i}]") for i, v in enumerate(items))
+
+
+_JUST_VALUE = {Value}
 
 
 def vsum(values: Iterable[Value | Number]) -> Value:

@@ -1,0 +1,26 @@
+"""Neural networks built from ``autograd_engine.Value`` nodes: a drop-in for micrograd's ``nn``, and more.
+
+>>> from nn import MLP, fit, make_moons
+>>> X, y = make_moons(100, noise=0.1)
+>>> model = MLP(2, [16, 16, 1], seed=1337)
+>>> history = fit(model, X, y, loss="hinge", optimizer="sgd", lr=0.5, epochs=30, progress=False)
+>>> history.accuracy[-1] > 0.8
+True
+"""
+
+from .data import DATASETS, batches, make_blobs, make_circles, make_moons, make_spirals, make_xor
+from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
+from .module import ACTIVATIONS, MLP, BatchNorm, Layer, Module, Neuron, Residual, Sequential
+from .optim import OPTIMIZERS, SGD, Adam, CosineLR, LinearLR, Optimizer, RMSprop, StepLR, clip_grad_norm
+from .plot import plot_decision_boundary, plot_history
+from .serialization import load, save
+from .train import History, accuracy, fit, predict
+
+__all__ = [
+    "Module", "Neuron", "Layer", "MLP", "Sequential", "Residual", "BatchNorm", "ACTIVATIONS",
+    "mse", "binary_cross_entropy", "cross_entropy", "hinge", "LOSSES",
+    "Optimizer", "SGD", "RMSprop", "Adam", "StepLR", "LinearLR", "CosineLR", "clip_grad_norm", "OPTIMIZERS",
+    "make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs", "batches", "DATASETS",
+    "fit", "predict", "accuracy", "History", "plot_decision_boundary", "plot_history",
+    "save", "load",
+]

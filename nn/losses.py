@@ -1,0 +1,132 @@
+"""Losses over a batch: each returns the mean over samples as one Value.
+
+Predictions are what a model returns per sample: a Value (one output) or a list
+of Values (several outputs). A single sample may be passed without the batch list.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from autograd_engine import Value, logsumexp, vsum
+
+__all__ = ["mse", "binary_cross_entropy", "cross_entropy", "hinge", "LOSSES"]
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _batch(preds: Any, targets: Any, name: str) -> tuple[list[Any], list[Any]]:
+    """Both as equal-length lists; a lone prediction with a lone target is a batch of one."""
+    if isinstance(preds, Value) or (isinstance(preds, list) and preds and isinstance(preds[0], Value)
+                                    and not isinstance(targets, (list, tuple)) and not hasattr(targets, "shape")):
+        preds, targets = [preds], [targets]
+    if hasattr(targets, "tolist"):
+        targets = targets.tolist()
+    if not isinstance(preds, (list, tuple)) or not isinstance(targets, (list, tuple)):
+        raise ValueError(f"{name}: predictions and targets must be lists (one entry per sample), "
+                         f"got {type(preds).__name__} and {type(targets).__name__}")
+    if len(preds) != len(targets):
+        raise ValueError(f"{name}: {len(preds)} predictions but {len(targets)} targets")
+    if not preds:
+        raise ValueError(f"{name}: the batch is empty")
+    return list(preds), list(targets)
+
+
+def _values(pred: Any, i: int, name: str) -> list[Value]:
+    items = pred if isinstance(pred, (list, tuple)) else [pred]
+    for v in items:
+        if not isinstance(v, Value) and not _is_number(v):
+            raise ValueError(f"{name}: prediction {i} must be a Value or a list of Values, got {type(v).__name__}")
+    return [v if isinstance(v, Value) else Value(v) for v in items]
+
+
+def _mean(terms: list[Value]) -> Value:
+    return vsum(terms) * (1.0 / len(terms))
+
+
+def mse(preds: Any, targets: Any) -> Value:
+    """Mean squared error over samples (and outputs): ``mean((pred - target) ** 2)``.
+
+    >>> mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data
+    2.5
+    """
+    preds, targets = _batch(preds, targets, "mse")
+    terms = []
+    for i, (p, t) in enumerate(zip(preds, targets)):
+        ps = _values(p, i, "mse")
+        ts = t if isinstance(t, (list, tuple)) else [t]
+        if len(ts) != len(ps) or not all(_is_number(v) for v in ts):
+            raise ValueError(f"mse: target {i} must be {len(ps)} number(s) to match the prediction, got {t!r}")
+        terms += [(pv - tv) ** 2 for pv, tv in zip(ps, ts)]
+    return _mean(terms)
+
+
+def binary_cross_entropy(logits: Any, targets: Any) -> Value:
+    """Binary cross-entropy from logits, numerically stable: ``softplus(z) - t * z``.
+
+    Targets are probabilities in [0, 1] (usually the labels 0 and 1).
+
+    >>> round(binary_cross_entropy([Value(0.0)], [1]).data, 6)
+    0.693147
+    """
+    logits, targets = _batch(logits, targets, "binary_cross_entropy")
+    terms = []
+    for i, (z, t) in enumerate(zip(logits, targets)):
+        zs = _values(z, i, "binary_cross_entropy")
+        if len(zs) != 1:
+            raise ValueError(f"binary_cross_entropy: prediction {i} must be one logit, got {len(zs)}")
+        if not _is_number(t) or not 0 <= t <= 1:
+            raise ValueError(f"binary_cross_entropy: target {i} must be a number in [0, 1], got {t!r}")
+        terms.append(zs[0].softplus() - zs[0] * float(t))
+    return _mean(terms)
+
+
+def cross_entropy(logits: Any, targets: Any) -> Value:
+    """Softmax cross-entropy: ``logsumexp(logits) - logits[class]``, stable for large logits.
+
+    Args:
+        logits: per sample, a list of Values (one per class).
+        targets: per sample, the class index (an int from 0 to classes - 1).
+
+    >>> round(cross_entropy([[Value(0.0), Value(0.0)]], [1]).data, 6)
+    0.693147
+    """
+    if isinstance(logits, list) and logits and isinstance(logits[0], Value) and _is_number(targets):
+        logits, targets = [logits], [targets]
+    logits, targets = _batch(logits, targets, "cross_entropy")
+    terms = []
+    for i, (z, t) in enumerate(zip(logits, targets)):
+        zs = _values(z, i, "cross_entropy")
+        if len(zs) < 2:
+            raise ValueError(f"cross_entropy: prediction {i} must hold one logit per class (2 or more), "
+                             f"got {len(zs)}")
+        if isinstance(t, bool) or not isinstance(t, (int, numbers.Integral)) or not 0 <= t < len(zs):
+            raise ValueError(f"cross_entropy: target {i} must be a class index from 0 to {len(zs) - 1}, got {t!r}")
+        terms.append(logsumexp(zs) - zs[int(t)])
+    return _mean(terms)
+
+
+def hinge(scores: Any, targets: Any) -> Value:
+    """micrograd's SVM max-margin loss: ``mean(relu(1 - y * score))`` with labels -1 and +1.
+
+    >>> hinge([Value(2.0), Value(0.5)], [1, -1]).data
+    0.75
+    """
+    scores, targets = _batch(scores, targets, "hinge")
+    terms = []
+    for i, (s, y) in enumerate(zip(scores, targets)):
+        ss = _values(s, i, "hinge")
+        if len(ss) != 1:
+            raise ValueError(f"hinge: prediction {i} must be one score, got {len(ss)}")
+        if y not in (-1, 1) or isinstance(y, bool):
+            raise ValueError(f"hinge: target {i} must be -1 or +1, got {y!r}")
+        terms.append((1 + -float(y) * ss[0]).relu())
+    return _mean(terms)
+
+
+#: name -> loss function, for ``fit(loss="...")`` and the command line.
+LOSSES = {"mse": mse, "binary_cross_entropy": binary_cross_entropy, "bce": binary_cross_entropy,
+          "cross_entropy": cross_entropy, "hinge": hinge}
