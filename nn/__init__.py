@@ -9,6 +9,7 @@ True
 """
 
 from .data import DATASETS, batches, make_blobs, make_circles, make_moons, make_spirals, make_xor
+from .layers import Embedding, LayerNorm, Linear, RMSNorm, SelfAttention
 from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
 from .module import ACTIVATIONS, MLP, BatchNorm, Layer, Module, Neuron, Residual, Sequential
 from .optim import OPTIMIZERS, SGD, Adam, CosineLR, LinearLR, Optimizer, RMSprop, StepLR, clip_grad_norm
@@ -18,6 +19,7 @@ from .train import History, accuracy, fit, predict
 
 __all__ = [
     "Module", "Neuron", "Layer", "MLP", "Sequential", "Residual", "BatchNorm", "ACTIVATIONS",
+    "Linear", "Embedding", "LayerNorm", "RMSNorm", "SelfAttention",
     "mse", "binary_cross_entropy", "cross_entropy", "hinge", "LOSSES",
     "Optimizer", "SGD", "RMSprop", "Adam", "StepLR", "LinearLR", "CosineLR", "clip_grad_norm", "OPTIMIZERS",
     "make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs", "batches", "DATASETS",

@@ -56,8 +56,8 @@ def _check_activation(activation: str) -> str:
 class Module:
     """Base class: finds parameters in attributes, names them, saves and restores them.
 
-    Attributes that are Modules, Values, or lists/tuples of those are discovered
-    automatically, in the order they were assigned, so a subclass needs no
+    Attributes that are Modules, Values, or (nested) lists/tuples of those are
+    discovered automatically, in the order they were assigned, so a subclass needs no
     boilerplate::
 
         class Affine(Module):
@@ -87,14 +87,8 @@ class Module:
 
     def _children(self) -> Iterator[tuple[str, Any]]:
         for name, value in vars(self).items():
-            if name.startswith("_") or name == "training":
-                continue
-            if isinstance(value, (Module, Value)):
-                yield name, value
-            elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    if isinstance(item, (Module, Value)):
-                        yield f"{name}.{i}", item
+            if not name.startswith("_") and name != "training":
+                yield from _found_in(name, value)
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
         """``(dotted name, Value)`` for every parameter, e.g. ``layers.0.neurons.3.w.1``; shared ones once."""
@@ -214,6 +208,15 @@ class Module:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.num_parameters()} parameters)"
+
+
+def _found_in(name: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """Modules and Values in an attribute, also inside (nested) lists and tuples: ``weight.2.0``."""
+    if isinstance(value, (Module, Value)):
+        yield name, value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _found_in(f"{name}.{i}", item)
 
 
 def _natural(name: str) -> list[Any]:
