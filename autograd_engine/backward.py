@@ -63,7 +63,8 @@ class BackwardStep:
     """One node's turn in the reverse sweep.
 
     Attributes:
-        index: 0 for the first node processed (the root), 1 for the next ...
+        index: 1 for the first node processed (the root), 2 for the next ...; ``draw_dot(root,
+            step=index)`` draws the gradients as they stand right after this step.
         node: the node whose gradient is now complete.
         grad: its gradient (after hooks): d(root)/d(node) times the seed.
         contributions: ``(parent, amount)`` for each parent in argument order: what the
@@ -94,7 +95,7 @@ def backward_steps(root: Value, gradient: Any = 1.0, *, create_graph: bool = Fal
     hooked = has_hooks()
     order = topological_order(root)
     grads: dict[Value, Any] = {root: gradient}
-    for index, v in enumerate(reversed(order)):
+    for index, v in enumerate(reversed(order), start=1):
         g = grads.pop(v)
         if hooked:
             g = run_hooks(v, g)

@@ -55,10 +55,12 @@ class GradcheckError(AssertionError):
         error: ``abs(analytic - numeric)``.
         mismatch: the first node whose local rule disagrees (a :class:`RuleMismatch`), or None.
         node: ``mismatch.node`` or None, for highlighting in a drawing.
+        outputs: the outputs of ``f`` in the graph that holds ``node``: draw the failing one with
+            ``draw_dot(err.outputs[err.output_index], highlight=err)``.
     """
 
     def __init__(self, message: str, *, output_index: int, input_index: int, analytic: float,
-                 numeric: float, mismatch: RuleMismatch | None):
+                 numeric: float, mismatch: RuleMismatch | None, outputs: list[Value] | None = None):
         super().__init__(message)
         self.output_index = output_index
         self.input_index = input_index
@@ -67,6 +69,7 @@ class GradcheckError(AssertionError):
         self.error = abs(analytic - numeric)
         self.mismatch = mismatch
         self.node = mismatch.node if mismatch else None
+        self.outputs = outputs or []
 
 
 def _as_outputs(result: Any) -> list[Value]:
@@ -270,5 +273,5 @@ def _check(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float, a
             if mismatch:
                 message += f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}"
             raise GradcheckError(message, output_index=k, input_index=i, analytic=a, numeric=n,
-                                 mismatch=mismatch)
+                                 mismatch=mismatch, outputs=outs)
     return True

@@ -11,14 +11,14 @@ True
 from .data import DATASETS, batches, make_blobs, make_circles, make_moons, make_spirals, make_xor
 from .layers import Embedding, LayerNorm, Linear, RMSNorm, SelfAttention
 from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
-from .module import ACTIVATIONS, MLP, BatchNorm, Layer, Module, Neuron, Residual, Sequential
+from .module import ACTIVATIONS, MLP, Activation, BatchNorm, Layer, Module, Neuron, Residual, Sequential
 from .optim import OPTIMIZERS, SGD, Adam, CosineLR, LinearLR, Optimizer, RMSprop, StepLR, clip_grad_norm
 from .plot import plot_decision_boundary, plot_history
 from .serialization import load, save
 from .train import History, accuracy, fit, predict
 
 __all__ = [
-    "Module", "Neuron", "Layer", "MLP", "Sequential", "Residual", "BatchNorm", "ACTIVATIONS",
+    "Module", "Neuron", "Layer", "MLP", "Activation", "Sequential", "Residual", "BatchNorm", "ACTIVATIONS",
     "Linear", "Embedding", "LayerNorm", "RMSNorm", "SelfAttention",
     "mse", "binary_cross_entropy", "cross_entropy", "hinge", "LOSSES",
     "Optimizer", "SGD", "RMSprop", "Adam", "StepLR", "LinearLR", "CosineLR", "clip_grad_norm", "OPTIMIZERS",

@@ -15,7 +15,8 @@ from typing import Any
 
 from autograd_engine import Value, dot, vsum
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "Sequential", "Residual", "BatchNorm", "ACTIVATIONS", "INITS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "Activation", "Sequential", "Residual", "BatchNorm", "ACTIVATIONS",
+           "INITS"]
 
 #: name -> function of a Value; "linear" is the identity.
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
@@ -364,6 +365,29 @@ class MLP(Module):
     def __repr__(self) -> str:
         sizes = " -> ".join(str(s) for s in [self._config["nin"], *self._config["nouts"]])
         return f"MLP({sizes}, activation={self._config['activation']}, {self.num_parameters()} parameters)"
+
+
+class Activation(Module):
+    """An activation applied to every element: ``Activation("tanh")``; for use between other modules.
+
+    >>> [v.data for v in Activation("relu")([Value(-1.0), Value(2.0)])]
+    [0.0, 2.0]
+    """
+
+    def __init__(self, name: str):
+        self.name = _check_activation(name)
+        self._fn = ACTIVATIONS[name]
+
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, list):
+            return [self._fn(v if isinstance(v, Value) else Value(v)) for v in x]
+        return self._fn(x if isinstance(x, Value) else Value(x))
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Activation", "name": self.name}
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name})"
 
 
 class Sequential(Module):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import io
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,12 +17,20 @@ if TYPE_CHECKING:
 __all__ = ["plot_decision_boundary", "plot_history"]
 
 
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
 def _figure(ax: Axes | None, size: tuple[float, float] = (5.0, 4.0)) -> tuple[Figure, Axes]:
+    """A new Figure (not tracked by pyplot) that shows itself in Jupyter, or the figure of ``ax``."""
     from matplotlib.figure import Figure
 
     if ax is not None:
         return ax.figure, ax
     fig = Figure(figsize=size, layout="constrained")
+    fig._repr_png_ = functools.partial(_png, fig)  # a notebook displays it without pyplot's inline backend
     return fig, fig.add_subplot()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from autograd_engine._files import atomic_write
 
-from .module import MLP, BatchNorm, Layer, Module, Neuron, Residual, Sequential
+from .module import MLP, Activation, BatchNorm, Layer, Module, Neuron, Residual, Sequential
 
 __all__ = ["save", "load", "FORMAT", "VERSION"]
 
@@ -63,6 +63,8 @@ def _build(config: Any, where: str = "architecture") -> Module:
                          fused=config.get("fused", True))
         if kind == "Neuron":
             return Neuron(config["nin"], activation=config["activation"], seed=0, fused=config.get("fused", True))
+        if kind == "Activation":
+            return Activation(config["name"])
         if kind == "BatchNorm":
             return BatchNorm(config["num_features"], eps=config["eps"], momentum=config["momentum"])
         if kind == "Residual":

@@ -44,3 +44,8 @@ def test_history_figure():
     assert fig2.axes[0].get_yscale() == "log" and fig2.axes[0].get_legend() is not None
     with pytest.raises(TypeError, match="history must be a History"):
         plot_history([1, 2])
+
+
+def test_figures_show_themselves_in_notebooks():
+    fig = plot_history({"loss": [3.0, 2.0, 1.0]})
+    assert fig._repr_png_().startswith(b"\x89PNG")

@@ -24,7 +24,8 @@ def test_mlp_round_trip_is_exact(tmp_path):
 
 
 def test_sequential_with_batchnorm_and_residual_round_trip(tmp_path):
-    model = Sequential(Layer(2, 3, seed=0), BatchNorm(3), Residual(Layer(3, 3, activation="tanh", seed=1)))
+    model = Sequential(Layer(2, 3, activation="linear", seed=0), BatchNorm(3), nn.Activation("relu"),
+                       Residual(Layer(3, 3, activation="tanh", seed=1)))
     model.forward_batch([[1.0, 2.0], [0.0, 1.0], [3.0, -1.0]])  # moves the running statistics
     loaded = nn.load(nn.save(model, tmp_path / "s.json"))
     assert loaded.state_dict() == model.state_dict() and loaded.config() == model.config()
