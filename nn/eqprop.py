@@ -30,7 +30,7 @@ Everything is averaged over the samples of a batch (rows of ``x``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,20 +221,36 @@ class EqPropNetwork:
         x = self._inputs(x)
         if beta:
             d = self._targets(d, len(x))
-        states = [s.copy() for s in states]
-        eps = self.step_size(beta)
-        for step in range(1, steps + 1):
-            grads = self.state_gradient(x, states, beta, d)
-            states = [rho(s - eps * g) for s, g in zip(states, grads)]
-            if not all(np.isfinite(s).all() for s in states):
+        for step, current in enumerate(self._steps(x, states, steps, beta, d), start=1):
+            if not all(np.isfinite(s).all() for s in current):
                 raise RelaxationError(f"the {phase} phase diverged at step {step}: a state became non-finite "
                                       f"(are the weights or inputs finite?)", phase, step)
             if step % 10 == 0 or step == steps:
-                residual = self.residual(x, states, beta, d)
+                residual = self.residual(x, current, beta, d)
                 if residual <= self.tol:
-                    return states, step
+                    return current, step
         raise RelaxationError(f"the {phase} phase did not settle in {steps} steps: residual {residual:.3g} > "
-                              f"tol {self.tol:g} (more steps, or a smaller step size than {eps:.3g})", phase, steps)
+                              f"tol {self.tol:g} (more steps, or a smaller step size than "
+                              f"{self.step_size(beta):.3g})", phase, steps)
+
+    def _steps(self, x: np.ndarray, states: list[np.ndarray], steps: int, beta: float,
+               d: Any) -> Iterator[list[np.ndarray]]:
+        eps = self.step_size(beta)
+        for _ in range(steps):
+            states = [rho(s - eps * g) for s, g in zip(states, self.state_gradient(x, states, beta, d))]
+            yield states
+
+    def trajectory(self, x: Any, steps: int, beta: float = 0.0, d: Any = None,
+                   start: list[np.ndarray] | None = None) -> list[list[np.ndarray]]:
+        """The states after each of ``steps`` relaxation steps (no convergence check), for plotting.
+
+        Starts from ``start`` (default: zero states); the first entry is the start itself.
+        """
+        x = self._inputs(x)
+        states = self.zero_states(len(x)) if start is None else [s.copy() for s in start]
+        if beta:
+            d = self._targets(d, len(x))
+        return [states, *self._steps(x, states, steps, beta, d)]
 
     def free_phase(self, x: Any) -> list[np.ndarray]:
         """The free fixed point ``s0`` (beta = 0), relaxed from zero states."""

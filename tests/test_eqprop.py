@@ -126,3 +126,15 @@ def test_input_and_target_validation():
         net.ep_gradients(np.zeros((1, 2)), np.zeros((1, 1)), beta=0)
     with pytest.raises(ValueError, match="method must be 'ep' or 'bptt'"):
         train(net, np.zeros((1, 2)), np.zeros((1, 1)), epochs=1, lr=0.1, method="sgd")
+
+
+def test_trajectory_follows_relax_to_the_fixed_point():
+    X, D = xor_data()
+    net = EqPropNetwork([2, 8, 1], seed=0)
+    s0, steps = net.relax(X, net.zero_states(4), net.free_steps)
+    path = net.trajectory(X, steps)
+    assert len(path) == steps + 1 and all((p == 0).all() for p in path[0])
+    for a, b in zip(path[-1], s0):
+        np.testing.assert_array_equal(a, b)
+    nudged = net.trajectory(X, 50, beta=0.5, d=D, start=s0)
+    assert np.abs(nudged[-1][-1] - D).sum() < np.abs(s0[-1] - D).sum()  # the output moved towards the target
