@@ -43,6 +43,17 @@ def _values(pred: Any, i: int, name: str) -> list[Value]:
     return [v if isinstance(v, Value) else Value(v) for v in items]
 
 
+def _one_each(preds: list[Any], name: str, what: str) -> list[Value]:
+    """The single Value of each sample's prediction; ``ValueError`` when a sample has several."""
+    out = []
+    for i, p in enumerate(preds):
+        vs = _values(p, i, name)
+        if len(vs) != 1:
+            raise ValueError(f"{name}: prediction {i} must be one {what}, got {len(vs)}")
+        out.append(vs[0])
+    return out
+
+
 def _mean(terms: list[Value]) -> Value:
     return vsum(terms) * (1.0 / len(terms))
 
@@ -74,13 +85,10 @@ def binary_cross_entropy(logits: Any, targets: Any) -> Value:
     """
     logits, targets = _batch(logits, targets, "binary_cross_entropy")
     terms = []
-    for i, (z, t) in enumerate(zip(logits, targets)):
-        zs = _values(z, i, "binary_cross_entropy")
-        if len(zs) != 1:
-            raise ValueError(f"binary_cross_entropy: prediction {i} must be one logit, got {len(zs)}")
+    for i, (z, t) in enumerate(zip(_one_each(logits, "binary_cross_entropy", "logit"), targets)):
         if not _is_number(t) or not 0 <= t <= 1:
             raise ValueError(f"binary_cross_entropy: target {i} must be a number in [0, 1], got {t!r}")
-        terms.append(zs[0].softplus() - zs[0] * float(t))
+        terms.append(z.softplus() - z * float(t))
     return _mean(terms)
 
 
@@ -117,13 +125,10 @@ def hinge(scores: Any, targets: Any) -> Value:
     """
     scores, targets = _batch(scores, targets, "hinge")
     terms = []
-    for i, (s, y) in enumerate(zip(scores, targets)):
-        ss = _values(s, i, "hinge")
-        if len(ss) != 1:
-            raise ValueError(f"hinge: prediction {i} must be one score, got {len(ss)}")
+    for i, (s, y) in enumerate(zip(_one_each(scores, "hinge", "score"), targets)):
         if y not in (-1, 1) or isinstance(y, bool):
             raise ValueError(f"hinge: target {i} must be -1 or +1, got {y!r}")
-        terms.append((1 + -float(y) * ss[0]).relu())
+        terms.append((1 + -float(y) * s).relu())
     return _mean(terms)
 
 

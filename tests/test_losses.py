@@ -66,6 +66,7 @@ def test_hinge_is_micrograds_svm_loss():
     (lambda: cross_entropy([[Value(1.0)]], [0]), "one logit per class"),
     (lambda: hinge([Value(1.0)], [0]), "hinge: target 0 must be -1 or \\+1, got 0"),
     (lambda: hinge(Value(1.0), "x"), "must be -1 or \\+1"),
+    (lambda: hinge([[Value(1.0), Value(2.0)]], [1]), "hinge: prediction 0 must be one score, got 2"),
 ])
 def test_validation(call, pattern):
     with pytest.raises(ValueError, match=pattern):
