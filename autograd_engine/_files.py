@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 
 def _default_mode() -> int:
@@ -22,6 +21,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> str:
     Returns:
         ``path`` as a string.
     """
+    import tempfile
+
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     try:

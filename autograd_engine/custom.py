@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -107,6 +106,8 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
         domain = (ops.REALS,) * (2 if code == ops.BINARY else 1)
     if code == ops.PARAM and not params:
         params = (1.0,)
+    import inspect
+
     doc = doc or (inspect.getdoc(forward) or "").split("\n")[0] or f"user-defined op {name}"
 
     def safe_forward(*args: Any) -> float:
@@ -125,6 +126,8 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
 
 
 def _infer_kind(forward: Callable[..., float]) -> int:
+    import inspect
+
     try:
         sig = inspect.signature(forward)
     except (TypeError, ValueError):
