@@ -76,8 +76,11 @@ def test_forward_and_rule_match_autograd(name, rng):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("check, kwargs", [(gradcheck, {}), (gradgradcheck, {"atol": 1e-4})],
+                         ids=["gradcheck", "gradgradcheck"])
 @pytest.mark.parametrize("name", BUILTIN)
-def test_gradcheck_every_op_through_the_graph(name, rng):
+def test_every_op_through_the_graph(name, check, kwargs, rng):
+    """First derivatives, and (gradgradcheck) the rule itself differentiated under create_graph."""
     op = OPS[name]
     for _ in range(3):
         args, param = sample_args(op, rng)
@@ -85,19 +88,7 @@ def test_gradcheck_every_op_through_the_graph(name, rng):
         def f(*xs, param=param):
             return apply(op, *xs, param=param)
 
-        assert gradcheck(f, args)
-
-
-@pytest.mark.parametrize("name", BUILTIN)
-def test_every_rule_is_differentiable_for_create_graph(name, rng):
-    op = OPS[name]
-    for _ in range(2):
-        args, param = sample_args(op, rng)
-
-        def f(*xs, param=param):
-            return apply(op, *xs, param=param)
-
-        assert gradgradcheck(f, args, atol=1e-4)
+        assert check(f, args, **kwargs)
 
 
 @pytest.mark.parametrize("name", BUILTIN)
