@@ -134,7 +134,10 @@ def _train_and_report(model: Any, X: Any, y: Any, args: argparse.Namespace, **fi
     matplotlib.use("Agg")
     import nn
 
-    history = nn.fit(model, X, y, progress=not args.quiet, **fit_args) if fit_args.get("epochs") else None
+    try:
+        history = nn.fit(model, X, y, progress=not args.quiet, **fit_args)
+    except ValueError as exc:  # the library's checks of the options (epochs, lr, batch size ...)
+        raise _UserError(str(exc)) from None
     return _report(model, X, y, args, history, fit_args.get("loss"))
 
 
@@ -175,32 +178,37 @@ def _demo(args: argparse.Namespace) -> int:
                              schedule=lambda opt: nn.LinearLR(opt, total_steps=100, end_factor=0.1))
 
 
+def _dataset(name: str, n: int, seed: int) -> tuple[Any, Any]:
+    import nn
+
+    try:
+        if name == "spirals":
+            return nn.make_spirals(n, n_classes=3, seed=seed)
+        return nn.DATASETS[name](n, seed=seed)
+    except ValueError as exc:
+        raise _UserError(f"--samples: {exc}") from None
+
+
 def _train(args: argparse.Namespace) -> int:
     import nn
 
+    X, y = _dataset(args.dataset, args.samples, args.seed)
+    n_classes = len(set(y.tolist()))
+    loss = args.loss or ("cross_entropy" if n_classes > 2 else "hinge")
     if args.load:
         try:
             model = nn.load(args.load)
         except (OSError, ValueError) as exc:
             raise _UserError(f"cannot load {args.load}: {exc}") from None
-    else:
-        try:
-            hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
-        except ValueError:
-            raise _UserError(f"--hidden needs comma-separated layer widths like 16,16, got {args.hidden!r}") from None
-    n_classes = 3 if args.dataset == "spirals" else 2
-    maker = nn.DATASETS[args.dataset]
-    X, y = maker(args.samples, n_classes=n_classes, seed=args.seed) if args.dataset == "spirals" else \
-        maker(args.samples, seed=args.seed) if args.dataset != "xor" else maker(max(4, args.samples), seed=args.seed)
-    loss = args.loss or ("cross_entropy" if n_classes > 2 else "hinge")
-    if args.load:
         print(f"evaluating {model} from {args.load} on {args.dataset}")
         return _report(model, X, y, args, None, loss)
-    outputs = n_classes if loss == "cross_entropy" else 1
     try:
-        model = nn.MLP(2, [*hidden, outputs], activation=args.activation, init=args.init, seed=args.seed)
+        hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
+        model = nn.MLP(2, [*hidden, n_classes if loss == "cross_entropy" else 1], activation=args.activation,
+                       init=args.init, seed=args.seed)
     except ValueError as exc:
-        raise _UserError(str(exc)) from None
+        raise _UserError(f"--hidden needs comma-separated layer widths like 16,16, got {args.hidden!r} ({exc})") \
+            from None
     print(f"training {model} on {args.dataset} ({len(X)} points): {loss}, {args.optimizer}, lr {args.lr}")
     code = _train_and_report(model, X, y, args, loss=loss, optimizer=args.optimizer, lr=args.lr,
                              epochs=args.epochs, batch_size=args.batch_size)

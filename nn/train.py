@@ -11,7 +11,7 @@ import numpy as np
 
 from autograd_engine import Value, no_grad, vsum
 
-from .data import batches
+from .data import _check_n, batches
 from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
 from .module import Module
 from .optim import OPTIMIZERS, Optimizer
@@ -175,6 +175,8 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
     if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or l2 < 0:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+    if batch_size is not None:
+        _check_n(batch_size, "batch_size")  # before the progress bar starts
     with no_grad():
         first = model.eval().forward_batch(rows[:2])[0] if rows else None
     model.train()

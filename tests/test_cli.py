@@ -60,6 +60,12 @@ def test_graph_without_dot_writes_dot_source(tmp_path):
     (["graph", "tanh + 1"], "'tanh' is a function"),
     (["train", "--hidden", "16,x"], "--hidden needs comma-separated layer widths"),
     (["train", "--load", "/nonexistent/model.json"], "cannot load /nonexistent/model.json"),
+    (["train", "--hidden", "16,0"], "each layer width must be an int >= 1"),
+    (["train", "--epochs", "0"], "epochs must be an int >= 1, got 0"),
+    (["train", "--lr", "-1"], "lr must be a finite number > 0.0, got -1.0"),
+    (["train", "--batch-size", "0"], "batch_size must be an integer >= 1, got 0"),
+    (["train", "--samples", "1"], "--samples: n_samples must be an integer >= 2, got 1"),
+    (["train", "--dataset", "xor", "--samples", "3"], "n_samples must be an integer >= 4, got 3"),
 ])
 def test_user_mistakes_give_one_line_and_status_2(args, message, tmp_path):
     r = run(*args, "--out", str(tmp_path / "g.svg")) if args[0] == "graph" else run(*args, "--out", str(tmp_path))

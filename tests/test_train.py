@@ -103,6 +103,7 @@ def test_accuracy_rules():
     ({"loss": "l1"}, ValueError, "loss must be one of"),
     ({"optimizer": "lbfgs"}, ValueError, "optimizer must be an Optimizer or one of sgd, rmsprop, adam"),
     ({"l2": -1}, ValueError, "l2 must be a number >= 0"),
+    ({"batch_size": 0}, ValueError, "batch_size must be an integer >= 1, got 0"),
 ])
 def test_fit_validation(kwargs, exc, pattern):
     X, y = make_xor()
