@@ -342,11 +342,13 @@ class EqPropNetwork:
             for p, g in zip(params, out):
                 for idx in np.ndindex(p.shape):
                     old = p[idx]
-                    p[idx] = old + h
-                    up = self.loss(x, d)
-                    p[idx] = old - h
-                    down = self.loss(x, d)
-                    p[idx] = old
+                    try:
+                        p[idx] = old + h
+                        up = self.loss(x, d)
+                        p[idx] = old - h
+                        down = self.loss(x, d)
+                    finally:  # a relaxation that fails must not leave the network perturbed
+                        p[idx] = old
                     g[idx] = (up - down) / (2 * h)
         return grads
 

@@ -138,3 +138,13 @@ def test_trajectory_follows_relax_to_the_fixed_point():
         np.testing.assert_array_equal(a, b)
     nudged = net.trajectory(X, 50, beta=0.5, d=D, start=s0)
     assert np.abs(nudged[-1][-1] - D).sum() < np.abs(s0[-1] - D).sum()  # the output moved towards the target
+
+
+def test_numerical_gradients_leave_the_network_unchanged_when_a_phase_fails():
+    X, D = xor_data()
+    net = EqPropNetwork([2, 8, 1], seed=0, free_steps=1, tol=1e-30)  # no phase can settle
+    before = [W.copy() for W in net.weights]
+    with pytest.raises(RelaxationError):
+        net.numerical_gradients(X, D)
+    for a, b in zip(net.weights, before):
+        np.testing.assert_array_equal(a, b)
