@@ -171,14 +171,18 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
     targets = np.asarray(y).tolist()
     if len(rows) != len(targets):
         raise ValueError(f"X and y must have the same length, got {len(rows)} and {len(targets)}")
+    if not rows:
+        raise ValueError("X is empty: fit needs at least one sample")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
     if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or l2 < 0:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
     if batch_size is not None:
         _check_n(batch_size, "batch_size")  # before the progress bar starts
-    with no_grad():
-        first = model.eval().forward_batch(rows[:2])[0] if rows else None
+    first = None
+    if loss is None:  # the automatic choice looks at what the model returns
+        with no_grad():
+            first = model.eval().forward_batch(rows[:2])[0]
     model.train()
     loss_name, loss_fn = _loss_function(loss, first, targets)
     if loss_name == "hinge" and set(targets) <= {0, 1}:

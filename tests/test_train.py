@@ -104,6 +104,7 @@ def test_accuracy_rules():
     ({"optimizer": "lbfgs"}, ValueError, "optimizer must be an Optimizer or one of sgd, rmsprop, adam"),
     ({"l2": -1}, ValueError, "l2 must be a number >= 0"),
     ({"batch_size": 0}, ValueError, "batch_size must be an integer >= 1, got 0"),
+    ({"X": np.zeros((0, 2)), "y": []}, ValueError, "X is empty"),
 ])
 def test_fit_validation(kwargs, exc, pattern):
     X, y = make_xor()
