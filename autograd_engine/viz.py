@@ -138,8 +138,6 @@ class _Scene:
     order: list[Value]
     visible: set[Value]
     group_of: dict[Value, str]
-    depth: int | None = None
-    dot_nodes: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -185,10 +183,8 @@ def _select(root: Value, max_nodes: int, depth: int | None, group_by: Any) -> _S
             key = group(v)
             if key is not None:
                 group_of[v] = str(key)
-    everything = set(order)
-    full = _count(order, everything, group_of)
-    scene = _Scene(order, everything, group_of, dot_nodes=full)
-    if depth is None and full <= max_nodes:
+    scene = _Scene(order, set(order), group_of)
+    if depth is None and _count(order, scene.visible, group_of) <= max_nodes:
         return scene
     dist = _distances(root)
     lo, hi = 0, max(dist.values()) if depth is None else min(depth, max(dist.values()))
@@ -204,8 +200,6 @@ def _select(root: Value, max_nodes: int, depth: int | None, group_by: Any) -> _S
         else:
             hi = mid - 1
     scene.visible = visible_at(lo)
-    scene.depth = lo
-    scene.dot_nodes = _count(order, scene.visible, group_of)
     hidden = len(order) - len(scene.visible)
     if hidden:
         scene.notes.append(f"showing the {len(scene.visible):,} of {len(order):,} values within {lo} steps of the "
