@@ -111,11 +111,7 @@ class Module:
 
     def modules(self) -> Iterator[Module]:
         """This module and every module inside it, depth first."""
-        stack: list[Module] = [self]
-        while stack:
-            m = stack.pop()
-            yield m
-            stack.extend(reversed([c for _, c in m._children() if isinstance(c, Module)]))
+        return (m for _, m in self._named_modules())
 
     def named_buffers(self) -> Iterator[tuple[str, float]]:
         """``(dotted name, float)`` for state that is saved but not trained (BatchNorm's running statistics)."""
