@@ -32,10 +32,10 @@ MAX_REPR = 80
 
 
 def describe(value: Any) -> str:
-    """A short, safe description of ``value`` for an error message: its repr (cut), and its type.
+    """A short, safe description of ``value`` for an error message: its type, then its repr (cut).
 
     >>> describe("abc")
-    "'abc' (str)"
+    "str 'abc'"
     """
     try:
         text = repr(value)
@@ -43,7 +43,7 @@ def describe(value: Any) -> str:
         text = f"<{type(value).__name__} object>"
     if len(text) > MAX_REPR:
         text = text[:MAX_REPR - 3] + "..."
-    return f"{text} ({type(value).__name__})"
+    return f"{type(value).__name__} {text}"
 
 
 def is_real(x: Any) -> bool:
