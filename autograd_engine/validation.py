@@ -145,7 +145,7 @@ def as_bool(x: Any, name: str) -> bool:
     """
     if isinstance(x, bool) or _is_numpy_bool(x):
         return bool(x)
-    raise TypeError(f"{name} must be True or False, got {describe(x)}")
+    raise TypeError(f"{name} must be a bool (True or False), got {describe(x)}")
 
 
 def as_callable(f: Any, name: str) -> Callable[..., Any]:
