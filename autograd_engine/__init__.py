@@ -8,7 +8,7 @@
 11.389056
 """
 
-from .anomaly import AnomalyError, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .backward import BackwardStep, backward_steps, gradients, topological_order
 from .custom import Primitive, primitive
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
@@ -21,6 +21,7 @@ from .gradcheck import (
     numerical_jacobian,
 )
 from .hooks import RemovableHandle
+from .modes import enable_grad, is_grad_enabled, no_grad
 from .ops import OPS, Op, cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
 from .value import Value, apply, dot, logsumexp, softmax, vsum
 from .viz import GraphvizNotFoundError, draw_dot, save_graph, show_backward, to_dot

@@ -1,37 +1,53 @@
 """Topological order of a graph and the reverse sweep that applies the chain rule.
 
 Both are loops over an explicit stack or list, never recursion, so a chain of a
-million operations works at Python's default recursion limit.
+million operations works at Python's default recursion limit. A node's step of
+the chain rule (what it sends each parent) is :func:`autograd_engine.ops.contributions`,
+shared by the plain sweep, ``create_graph``, the step-through and forward mode.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .anomaly import current_mode
 from .hooks import has_hooks, run_hooks
-from .ops import _IEEE_ERRORS, BINARY, NARY, PARAM, UNARY, call_vjp, ieee
-from .value import Value, _as_float
+from .modes import current_mode, enable_grad
+from .ops import contributions
+from .validation import as_bool, as_real, describe, is_real
+from .value import Value
 
 __all__ = ["topological_order", "BackwardStep", "backward_steps", "gradients", "backward"]
 
 
-def topological_order(root: Value) -> list[Value]:
+def _check_root(root: Any, name: str = "root") -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"{name} must be a Value, got {describe(root)}")
+
+
+def topological_order(root: Value, *, stop_at: Collection[Value] = ()) -> list[Value]:
     """Every node ``root`` depends on, each listed after all of its parents; ``root`` is last.
 
     Each node appears once however many paths lead to it. Iterative depth-first search.
+
+    Args:
+        root: the node to start from.
+        stop_at: nodes whose parents are not visited (they are listed, like leaves).
+
+    Raises:
+        TypeError: ``root`` is not a Value.
 
     >>> from autograd_engine import Value
     >>> a = Value(1.0, "a")
     >>> [v.label or v.op for v in topological_order(a * a + a)]
     ['a', '*', '+']
     """
+    _check_root(root)
     order: list[Value] = []
     seen: set[Value] = set()
     stack: list[Value | None] = [root]
-    pop, push = stack.pop, stack.append
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
         v = pop()
         if v is None:  # all parents of the node below the marker are done
@@ -41,20 +57,12 @@ def topological_order(root: Value) -> list[Value]:
             continue
         seen.add(v)
         fn = v._fn
-        if fn is None:
+        if fn is None or (stop_at and v in stop_at):
             order.append(v)
             continue
         push(v)
         push(None)
-        kind = fn.kind
-        if kind == BINARY:
-            push(v._y)
-            push(v._x)
-        elif kind == NARY:
-            # n-ary parents are often shared (a neuron's weights, across samples): skip those seen
-            stack.extend([p for p in reversed(v._x) if p not in seen])
-        else:
-            push(v._x)
+        extend(fn.parents_reversed(v))
     return order
 
 
@@ -77,12 +85,33 @@ class BackwardStep:
     contributions: tuple[tuple[Value, Any], ...]
 
 
-def backward_steps(root: Value, gradient: Any = 1.0, *, create_graph: bool = False) -> Iterator[BackwardStep]:
+def _seed(gradient: Any, create_graph: bool) -> Any:
+    if create_graph and isinstance(gradient, Value):
+        return gradient
+    if not is_real(gradient):
+        allowed = "a real number or a Value" if create_graph else "a real number"
+        raise TypeError(f"gradient must be {allowed}, got {describe(gradient)}")
+    return as_real(gradient, "gradient")
+
+
+def backward_steps(root: Value, gradient: Any = 1.0, *, create_graph: bool = False,
+                   stop_at: Collection[Value] = ()) -> Iterator[BackwardStep]:
     """The reverse sweep one node at a time, in the exact order the engine applies it.
 
     Nothing's ``.grad`` is touched. Each node appears once, after every node that uses
     it: its gradient is complete when its step comes. Summing each node's incoming
     contributions replays exactly the gradients ``backward()`` produces.
+
+    Args:
+        root: the node to differentiate.
+        gradient: the seed, a number or (with ``create_graph``) a Value.
+        create_graph: run the derivative rules on Values (see :func:`gradients`).
+        stop_at: nodes whose gradient is wanted but not propagated further (used by the
+            transforms, whose variables never depend on one another).
+
+    Raises:
+        TypeError: ``root`` is not a Value, or ``gradient`` is not a real number (or Value).
+        AnomalyError: inside ``detect_anomaly()``, a non-finite seed, hook result, rule result or sum.
 
     >>> from autograd_engine import Value
     >>> a = Value(3.0, "a")
@@ -91,51 +120,73 @@ def backward_steps(root: Value, gradient: Any = 1.0, *, create_graph: bool = Fal
     * 1.0 [3.0, 3.0]
     a 6.0 []
     """
+    _check_root(root)
+    create_graph = as_bool(create_graph, "create_graph")
+    gradient = _seed(gradient, create_graph)
+    return _steps(root, gradient, create_graph, stop_at)
+
+
+def _steps(root: Value, gradient: Any, create_graph: bool, stop_at: Collection[Value]) -> Iterator[BackwardStep]:
     recorder = current_mode.get().anomaly
+    if recorder is not None:
+        recorder.check_gradient(root, gradient, "the seed passed to backward()")
     hooked = has_hooks()
-    order = topological_order(root)
+    order = topological_order(root, stop_at=stop_at)
     grads: dict[Value, Any] = {root: gradient}
     for index, v in enumerate(reversed(order), start=1):
         g = grads.pop(v)
         if hooked:
             g = run_hooks(v, g)
-        fn = v._fn
-        if fn is None:
+            if recorder is not None:
+                recorder.check_gradient(v, g, "a hook")
+        if v._fn is None or v in stop_at:
             yield BackwardStep(index, v, g, ())
             continue
-        parents = v.parents
-        if create_graph:
-            local = call_vjp(fn, g, parents, v, v.param)
-        else:
-            local = call_vjp(fn, g, [p.data for p in parents], v.data, v.param)
+        parents, local = contributions(v, g, on_values=create_graph)
         if recorder is not None:
             recorder.check_backward(v, g, local)
         for p, d in zip(parents, local):
-            grads[p] = grads[p] + d if p in grads else d
+            if p in grads:
+                total = grads[p] = grads[p] + d
+                if recorder is not None:
+                    recorder.check_gradient(p, total, "the sum of the contributions from its consumers")
+            else:
+                grads[p] = d
         yield BackwardStep(index, v, g, tuple(zip(parents, local)))
 
 
-def gradients(root: Value, gradient: Any = 1.0, *, create_graph: bool = False) -> dict[Value, Any]:
+def gradients(root: Value, gradient: Any = 1.0, *, create_graph: bool = False,
+              stop_at: Collection[Value] = ()) -> dict[Value, Any]:
     """d(root)/d(node) * ``gradient`` for every node ``root`` depends on, without touching any ``.grad``.
 
     This is the sweep behind ``backward(create_graph=True)``, hooks, anomaly mode and
     the functional API (``grad``, ``hessian`` ...): :func:`backward_steps`, collected.
+    With ``create_graph`` it records the derivative graph whatever the grad mode
+    (inside ``no_grad`` too).
 
     Args:
         root: the node to differentiate.
         gradient: the seed, a number or (with ``create_graph``) a Value.
         create_graph: run the derivative rules on Values, so every gradient is itself a node
             connected to the graph and can be differentiated again.
+        stop_at: as for :func:`backward_steps`.
 
     Returns:
         A dict from node to its gradient (a float, or a Value with ``create_graph``).
+
+    Raises:
+        TypeError: as for :func:`backward_steps`.
 
     >>> from autograd_engine import Value
     >>> x = Value(3.0)
     >>> gradients(x * x)[x]
     6.0
     """
-    return {step.node: step.grad for step in backward_steps(root, gradient, create_graph=create_graph)}
+    steps = backward_steps(root, gradient, create_graph=create_graph, stop_at=stop_at)
+    if not create_graph:
+        return {step.node: step.grad for step in steps}
+    with enable_grad():
+        return {step.node: step.grad for step in steps}
 
 
 def backward(root: Value, gradient: Any = 1.0, create_graph: bool = False) -> None:
@@ -145,10 +196,12 @@ def backward(root: Value, gradient: Any = 1.0, create_graph: bool = False) -> No
     leaves accumulate across calls. See :meth:`Value.backward`.
 
     Raises:
-        TypeError: ``gradient`` is not a real number (or a Value, with ``create_graph``).
+        TypeError: ``gradient`` is not a real number (or a Value, with ``create_graph``), or
+            ``create_graph`` is not a bool.
     """
-    if not (create_graph and isinstance(gradient, Value)):
-        gradient = _as_float(gradient, "gradient")
+    _check_root(root)
+    create_graph = as_bool(create_graph, "create_graph")
+    gradient = _seed(gradient, create_graph)
     if create_graph or has_hooks() or current_mode.get().anomaly is not None:
         for v, g in gradients(root, gradient, create_graph=create_graph).items():
             v.grad = v.grad + g if v._fn is None and not _is_zero(v.grad) else g
@@ -161,7 +214,7 @@ def _is_zero(g: Any) -> bool:
 
 
 def _fast_backward(root: Value, gradient: float) -> None:
-    """The sweep on floats, specialised by op kind: the common case, kept fast."""
+    """The sweep on floats, straight into ``.grad``: the common case, kept fast."""
     order = topological_order(root)
     for v in order:
         if v._fn is not None:
@@ -169,36 +222,5 @@ def _fast_backward(root: Value, gradient: float) -> None:
     root.grad += gradient
     for v in reversed(order):
         fn = v._fn
-        if fn is None:
-            continue
-        kind = fn.kind
-        g = v.grad
-        if kind == BINARY:
-            x, y = v._x, v._y
-            try:
-                dx, dy = fn.vjp(g, x.data, y.data, v.data)
-            except _IEEE_ERRORS:
-                dx, dy = ieee(fn.vjp, g, x.data, y.data, v.data)
-            x.grad += dx
-            y.grad += dy
-        elif kind == UNARY:
-            x = v._x
-            try:
-                x.grad += fn.vjp(g, x.data, v.data)
-            except _IEEE_ERRORS:
-                x.grad += ieee(fn.vjp, g, x.data, v.data)
-        elif kind == PARAM:
-            x = v._x
-            try:
-                x.grad += fn.vjp(g, x.data, v._y, v.data)
-            except _IEEE_ERRORS:
-                x.grad += ieee(fn.vjp, g, x.data, v._y, v.data)
-        else:
-            parents = v._x
-            data = [p.data for p in parents]
-            try:
-                grads = fn.vjp(g, data, v.data)
-            except _IEEE_ERRORS:
-                grads = ieee(fn.vjp, g, data, v.data)
-            for p, d in zip(parents, grads):
-                p.grad += d
+        if fn is not None:
+            fn.step(v)

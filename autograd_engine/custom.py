@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import numbers
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from . import ops
-from .ops import OPS, Op, call_forward, ieee
+from .ops import KINDS, OPS, Op, call_forward, check_args, ieee
+from .validation import as_callable, as_real, describe, is_real
 from .value import Value, apply
 
 __all__ = ["Primitive", "primitive"]
 
-_KINDS = {"unary": ops.UNARY, "param": ops.PARAM, "binary": ops.BINARY, "nary": ops.NARY}
 _custom_names: set[str] = set()
 
 
@@ -32,12 +32,19 @@ class Primitive:
         self.__doc__ = op.doc
 
     def __call__(self, *args: Any, param: float | None = None) -> Value | float:
-        if args and all(isinstance(a, numbers.Real) and not isinstance(a, bool) for a in args):
-            return call_forward(self.op, [float(a) for a in args], param)
+        """Apply the primitive: a new node for Values, a float for numbers only.
+
+        Raises:
+            ValueError, TypeError: as for :func:`~autograd_engine.apply`.
+        """
+        if args and all(is_real(a) for a in args):
+            check_args(self.op, len(args), param)
+            c = None if param is None else as_real(param, "param")
+            return call_forward(self.op, [float(a) for a in args], c)
         return apply(self.op, *args, param=param)
 
     def __repr__(self) -> str:
-        return f"<primitive {self.op.name!r} ({ops.KIND_NAMES[self.op.kind]})>"
+        return f"<primitive {self.op.name!r} ({self.op.kind.name})>"
 
 
 def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., Any] | None = None, *,
@@ -90,30 +97,30 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
     """
     if forward is None:
         return lambda fwd: primitive(fwd, vjp, name=name, kind=kind, domain=domain, params=params, doc=doc)
-    if not callable(forward):
-        raise TypeError(f"forward must be callable, got {type(forward).__name__}")
-    if not callable(vjp):
-        raise TypeError(f"vjp must be callable (the derivative rule), got {type(vjp).__name__}")
+    as_callable(forward, "forward")
+    as_callable(vjp, "vjp")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {describe(name)}")
     name = name or getattr(forward, "__name__", "")
     if not name or name == "<lambda>":
         raise ValueError("name is required for a primitive defined with a lambda")
     if name in OPS and name not in _custom_names:
         raise ValueError(f"{name!r} is a built-in op; choose another name")
-    code = _infer_kind(forward) if kind is None else _KINDS.get(kind)
+    if kind is not None and not isinstance(kind, str):
+        raise TypeError(f"kind must be a str, one of {', '.join(KINDS)}, got {describe(kind)}")
+    code = _infer_kind(forward) if kind is None else KINDS.get(kind)
     if code is None:
-        raise ValueError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if domain is None:
-        domain = (ops.REALS,) * (2 if code == ops.BINARY else 1)
-    if code == ops.PARAM and not params:
+        domain = (ops.REALS,) * (2 if code is ops.BINARY else 1)
+    if code is ops.PARAM and not params:
         params = (1.0,)
-    import inspect
-
     doc = doc or (inspect.getdoc(forward) or "").split("\n")[0] or f"user-defined op {name}"
 
     def safe_forward(*args: Any) -> float:
         return ieee(forward, *args)
 
-    op = Op(name, code, safe_forward, vjp, domain, params=tuple(params), doc=doc)
+    op = Op(name, code, safe_forward, _checked_vjp(vjp, name, code), domain, params=tuple(params), doc=doc)
     previous = OPS.pop(name, None)
     try:
         ops.register(op)
@@ -125,13 +132,40 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
     return Primitive(op)
 
 
-def _infer_kind(forward: Callable[..., float]) -> int:
-    import inspect
+def _checked_vjp(vjp: Callable[..., Any], name: str, kind: ops.Kind) -> Callable[..., Any]:
+    """``vjp`` with its result checked: one real number or Value per input, named errors otherwise."""
 
+    def fail(what: str) -> TypeError:
+        return TypeError(f"the derivative rule of primitive {name!r} {what}")
+
+    def gradient(d: Any, i: int) -> Any:
+        if isinstance(d, Value) or is_real(d):
+            return d
+        raise fail(f"returned {describe(d)} as the gradient of input {i}; expected a real number or a Value")
+
+    if kind.n_args == 1:
+        def checked(*args: Any) -> Any:
+            return gradient(vjp(*args), 0)
+        return checked
+
+    def checked_many(*args: Any) -> Any:
+        result = vjp(*args)
+        expected = 2 if kind is ops.BINARY else len(args[1])
+        if not isinstance(result, (list, tuple)):
+            raise fail(f"returned {describe(result)}; expected a tuple of {expected} gradients, one per input")
+        if len(result) != expected:
+            raise ValueError(f"the derivative rule of primitive {name!r} returned {len(result)} gradient(s); "
+                             f"expected {expected}, one per input")
+        return [gradient(d, i) for i, d in enumerate(result)]
+
+    return checked_many
+
+
+def _infer_kind(forward: Callable[..., float]) -> ops.Kind:
     try:
         sig = inspect.signature(forward)
     except (TypeError, ValueError):
-        raise TypeError("cannot read forward's signature; pass kind=") from None
+        raise TypeError("cannot read forward's signature; pass kind= ('unary', 'binary', 'param' or 'nary')") from None
     positional = [p for p in sig.parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
     if len(positional) == 1:

@@ -1,87 +1,141 @@
 """Functional and higher-order derivatives: grad, value_and_grad, jacobian, hessian, hvp, jvp.
 
 Each takes a function ``f`` of scalar arguments that works on Values (it may use
-operators and Value methods such as ``x.exp()``) and returns a new function. ``f``
-is called with every numeric argument turned into a Value (those not
-differentiated are constants). Called with numbers, the results are floats (or
-float arrays). Called with Values, or inside another transform, the results are
-Values connected to the graph, so the transforms nest: ``grad(grad(f))`` is the
-second derivative, to any order, and an inner ``grad`` may use the outer one's
-variable: ``grad(lambda x: x * grad(lambda y: x * y)(3.0))(2.0) == 4.0``.
+operators and Value methods such as ``x.exp()``) and returns a new function.
+
+Semantics, as in JAX:
+
+* **Argument positions, not objects.** Each call gives every differentiated
+  argument position a fresh variable of its own, so two positions holding the
+  same Value are two variables: with ``x = Value(2.0)``,
+  ``grad(lambda a, b: a * b, argnums=(0, 1))(x, x)`` is ``(2.0, 2.0)``. For a
+  Value argument the fresh variable is an ``identity`` node on it, so an outer
+  transform still differentiates through it.
+* **Nesting never confuses perturbations.** An inner transform differentiates
+  by its own fresh variables only: ``grad(lambda x: grad(lambda y: x * y)(x))(2.0)``
+  is ``1.0``. Called with Values, or inside another transform, the results are
+  Values connected to the graph, so ``grad(grad(f))`` is the second derivative.
+  Called with numbers, the results are floats (or float arrays).
+* **Independent of the grad mode.** The transforms record what they need
+  whatever the caller's mode, and leave it as it was. Inside ``no_grad()`` they
+  still compute correct derivatives, and return them detached (floats for
+  numbers, leaf Values for Values).
 """
 
 from __future__ import annotations
 
 import contextlib
-import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from .backward import gradients, topological_order
-from .ops import call_vjp
-from .value import Value, dot
+from .modes import enable_grad, is_grad_enabled
+from .ops import contributions
+from .validation import as_callable, describe, is_int, is_real
+from .value import Value, dot, fresh_variable
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "jvp"]
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
-def _check_callable(f: Any) -> None:
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
+__all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "jvp", "derivatives"]
 
 
 def _argnums(argnums: Any) -> tuple[tuple[int, ...], bool]:
     """Normalise ``argnums`` to a tuple; the flag says whether a tuple of results is returned."""
-    if isinstance(argnums, int) and not isinstance(argnums, bool):
-        return (argnums,), False
-    if isinstance(argnums, tuple) and argnums and all(isinstance(i, int) and not isinstance(i, bool)
-                                                      for i in argnums):
-        return argnums, True
-    raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    if is_int(argnums):
+        return (int(argnums),), False
+    if isinstance(argnums, tuple) and argnums and all(is_int(i) for i in argnums):
+        return tuple(int(i) for i in argnums), True
+    raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {describe(argnums)}")
 
 
 _depth: ContextVar[int] = ContextVar("autograd_engine_transform_depth", default=0)
 
 
 @contextlib.contextmanager
-def _inside_transform() -> Iterator[None]:
+def _transform() -> Iterator[None]:
+    """Inside a transform: recording on (whatever the caller's mode) and the nesting depth counted."""
     token = _depth.set(_depth.get() + 1)
     try:
-        yield
+        with enable_grad():
+            yield
     finally:
         _depth.reset(token)
 
 
-def _lift_args(args: Sequence[Any], positions: Iterable[int]) -> tuple[list[Any], bool]:
-    """Arguments as Values (numbers become new leaves; other objects pass through unchanged).
+class _Call:
+    """One call of a transform: the arguments with fresh variables in the differentiated positions.
 
-    The flag says whether the results must be Values connected to the graph: when an
-    argument already was a Value, or when this transform runs inside another one (``f``
-    may close over the outer transform's Values, as in ``grad(lambda x: x * grad(g)(3.0))``).
+    Attributes:
+        values: the arguments to call ``f`` with (numbers become constant leaves).
+        wrt: the fresh variable of each differentiated position, in order.
+        connected: results must be Values connected to the graph (a Value was passed, or this
+            call runs inside another transform), and the caller records.
+        as_values: results are Values (connected or, inside ``no_grad``, detached leaves).
     """
-    args = list(args)
-    for i in positions:
-        if not -len(args) <= i < len(args):
-            raise ValueError(f"argnums refers to argument {i}, but f was called with {len(args)} argument(s)")
-        if not (isinstance(args[i], Value) or _is_number(args[i])):
-            raise TypeError(f"argument {i} must be a number or a Value, got {type(args[i]).__name__}")
-    differentiable = _depth.get() > 0 or any(isinstance(a, Value) for a in args)
-    return [Value(a) if _is_number(a) else a for a in args], differentiable
+
+    def __init__(self, args: Sequence[Any], positions: Iterable[int], name: str = "argument"):
+        args = list(args)
+        positions = list(positions)
+        for i in positions:
+            if not -len(args) <= i < len(args):
+                raise ValueError(f"argnums refers to argument {i}, but f was called with {len(args)} argument(s)")
+        for i in positions:
+            if not (isinstance(args[i], Value) or is_real(args[i])):
+                raise TypeError(f"{name} {i % len(args)} must be a number or a Value, got {describe(args[i])}")
+        self.as_values = _depth.get() > 0 or any(isinstance(a, Value) for a in args)
+        self.connected = self.as_values and is_grad_enabled()
+        fresh: dict[int, Value] = {}
+        with enable_grad():
+            for i in positions:
+                i %= len(args)
+                if i not in fresh:
+                    fresh[i] = fresh_variable(args[i])
+        self.wrt = [fresh[i % len(args)] for i in positions]
+        self.values = [fresh[i] if i in fresh else Value(a) if is_real(a) else a for i, a in enumerate(args)]
+
+    def result(self, x: Any) -> Any:
+        """A derivative or value as the caller gets it: a connected Value, a detached leaf or a float."""
+        if self.connected:
+            return x if isinstance(x, Value) else Value(x)
+        data = x.data if isinstance(x, Value) else float(x)
+        return Value(data) if self.as_values else data
+
+    def array(self, rows: Any) -> np.ndarray:
+        """``rows`` (nested lists) as an array: of Values when the results are Values, else of floats."""
+        import numpy as np
+
+        if self.as_values:
+            return np.array([[self.result(x) for x in row] for row in rows], dtype=object)
+        return np.array([[self.result(x) for x in row] for row in rows], dtype=float)
+
+
+def derivatives(out: Value, wrt: Sequence[Value], create_graph: bool) -> list[Any]:
+    """d out / d w for each w: floats, or (``create_graph``) Values connected to the graph.
+
+    No ``w`` may depend on another (true of a transform's fresh variables): the sweep
+    stops at them.
+
+    >>> x, y = Value(2.0), Value(3.0)
+    >>> derivatives(x * y, [x, y], create_graph=False)
+    [3.0, 2.0]
+    """
+    grads = gradients(out, 1.0, create_graph=create_graph, stop_at=set(wrt))
+    zero = Value(0.0) if create_graph else 0.0
+    result = []
+    for w in wrt:
+        g = grads.get(w, zero)
+        result.append(Value(g) if create_graph and not isinstance(g, Value) else g)
+    return result
 
 
 def _scalar_output(out: Any, name: str = "f") -> Value:
     if isinstance(out, Value):
         return out
-    if _is_number(out):
+    if is_real(out):
         return Value(out)
-    raise TypeError(f"{name} must return a single Value or number, got {type(out).__name__}")
+    raise TypeError(f"{name} must return a single Value or number, got {describe(out)}")
 
 
 def _is_sequence(out: Any) -> bool:
@@ -90,19 +144,8 @@ def _is_sequence(out: Any) -> bool:
 
 
 def _vector_output(out: Any) -> list[Value]:
-    items = out if _is_sequence(out) else [out]
+    items = list(out.ravel()) if type(out).__name__ == "ndarray" else out if _is_sequence(out) else [out]
     return [_scalar_output(o, f"f's output {i}") for i, o in enumerate(items)]
-
-
-def _derivatives(out: Value, wrt: Sequence[Value], differentiable: bool) -> list[Any]:
-    """d out / d w for each w: floats, or (``differentiable``) Values connected to the graph."""
-    grads = gradients(out, 1.0, create_graph=differentiable)
-    zero = Value(0.0) if differentiable else 0.0
-    result = []
-    for w in wrt:
-        g = grads.get(w, zero)
-        result.append(Value(g) if differentiable and not isinstance(g, Value) else g)
-    return result
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., tuple[Any, Any]]:
@@ -111,38 +154,42 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) ->
     >>> value_and_grad(lambda x: x * x)(3.0)
     (9.0, 6.0)
     """
-    _check_callable(f)
+    as_callable(f, "f")
     positions, as_tuple = _argnums(argnums)
 
     def value_and_grad_f(*args: Any) -> tuple[Any, Any]:
-        values, differentiable = _lift_args(args, positions)
-        with _inside_transform():
-            out = _scalar_output(f(*values))
-        ds = _derivatives(out, [values[i] for i in positions], differentiable)
-        return (out if differentiable else out.data), (tuple(ds) if as_tuple else ds[0])
+        call = _Call(args, positions)
+        with _transform():
+            out = _scalar_output(f(*call.values))
+            ds = [call.result(d) for d in derivatives(out, call.wrt, call.connected)]
+        return call.result(out), (tuple(ds) if as_tuple else ds[0])
 
     return value_and_grad_f
 
 
 def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
-    """The derivative of a scalar-valued ``f`` with respect to argument ``argnums``.
+    """The derivative of a scalar-valued ``f`` with respect to argument position ``argnums``.
+
+    Each call gives every differentiated position a fresh variable (see the module
+    docstring): ``grad(lambda a, b: a * b, argnums=(0, 1))(x, x)`` is ``(x, x)``.
 
     Args:
         f: a function of scalars returning one Value or number; it is called with Values
-            in place of the differentiated arguments.
+            in place of its numeric arguments.
         argnums: the position of the argument to differentiate by, or a tuple of positions
             (then the new function returns a tuple of derivatives).
 
     Returns:
         A function taking the same arguments as ``f``. Called with numbers it returns
-        floats; called with Values it returns Values connected to the graph, so
-        ``grad(grad(f))`` is the second derivative.
+        floats; called with Values (or inside another transform) it returns Values
+        connected to the graph, so ``grad(grad(f))`` is the second derivative.
 
     Raises:
-        TypeError: ``f`` is not callable, ``argnums`` is malformed, or (when called) ``f``
-            does not return a single Value or number.
+        TypeError: ``f`` is not callable, ``argnums`` is malformed, or (when called) a
+            differentiated argument is not a number or Value, or ``f`` does not return a
+            single Value or number.
+        ValueError: (when called) ``argnums`` names a position ``f`` was not given.
 
-    >>> import autograd_engine as ae
     >>> d2 = grad(grad(lambda x: x ** 3))
     >>> d2(2.0)
     12.0
@@ -169,16 +216,14 @@ def jacobian(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
     array([[3., 2.],
            [1., 1.]])
     """
-    _check_callable(f)
+    as_callable(f, "f")
 
     def jacobian_f(*args: Any) -> np.ndarray:
-        import numpy as np
-
-        values, differentiable = _lift_args(args, range(len(args)))
-        with _inside_transform():
-            outs = _vector_output(f(*values))
-        rows = [_derivatives(o, values, differentiable) for o in outs]
-        return np.array(rows, dtype=object if differentiable else float).reshape(len(outs), len(values))
+        call = _Call(args, range(len(args)))
+        with _transform():
+            outs = _vector_output(f(*call.values))
+            rows = [derivatives(o, call.wrt, call.connected) for o in outs]
+        return call.array(rows).reshape(len(outs), len(args))
 
     return jacobian_f
 
@@ -194,17 +239,15 @@ def hessian(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
     array([[4., 2.],
            [2., 0.]])
     """
-    _check_callable(f)
+    as_callable(f, "f")
 
     def hessian_f(*args: Any) -> np.ndarray:
-        import numpy as np
-
-        values, differentiable = _lift_args(args, range(len(args)))
-        with _inside_transform():
-            first = _derivatives(_scalar_output(f(*values)), values, differentiable=True)
-        h = np.array([_derivatives(g, values, differentiable) for g in first],
-                     dtype=object if differentiable else float)
-        return (h + h.T) / 2
+        call = _Call(args, range(len(args)))
+        with _transform():
+            first = derivatives(_scalar_output(f(*call.values)), call.wrt, create_graph=True)
+            rows = [derivatives(g, call.wrt, call.connected) for g in first]
+            h = call.array(rows).reshape(len(args), len(args))
+            return (h + h.T) / 2
 
     return hessian_f
 
@@ -215,24 +258,37 @@ def hvp(f: Callable[..., Any]) -> Callable[[Sequence[Any], Sequence[Any]], np.nd
     The new function takes the point ``xs`` and the vector ``v`` (sequences of equal
     length) and differentiates ``grad(f) . v`` once more: two sweeps, whatever n is.
 
+    Raises:
+        TypeError: (when called) ``xs`` or ``v`` is not a sequence of numbers or Values.
+        ValueError: (when called) ``xs`` and ``v`` differ in length.
+
     >>> hvp(lambda x, y: x * x * y)([1.0, 2.0], [1.0, 0.0])
     array([4., 2.])
     """
-    _check_callable(f)
+    as_callable(f, "f")
 
     def hvp_f(xs: Sequence[Any], v: Sequence[Any]) -> np.ndarray:
-        import numpy as np
-
-        xs, v = list(xs), list(v)
+        xs, v = _sequence(xs, "xs"), _sequence(v, "v")
         if len(xs) != len(v):
             raise ValueError(f"xs and v must have the same length, got {len(xs)} and {len(v)}")
-        values, differentiable = _lift_args(xs, range(len(xs)))
-        with _inside_transform():
-            first = _derivatives(_scalar_output(f(*values)), values, differentiable=True)
-        result = _derivatives(dot(first, v), values, differentiable)
-        return np.array(result, dtype=object if differentiable else float)
+        call = _Call(xs, range(len(xs)), name="xs")
+        with _transform():
+            first = derivatives(_scalar_output(f(*call.values)), call.wrt, create_graph=True)
+            result = derivatives(dot(first, v), call.wrt, call.connected) if xs else []
+            return call.array([result]).reshape(len(xs))
 
     return hvp_f
+
+
+def _sequence(items: Any, name: str) -> list[Any]:
+    """``items`` as a list of numbers and Values; ``TypeError`` naming ``name[i]`` otherwise."""
+    if isinstance(items, (str, bytes, Value)) or is_real(items) or not isinstance(items, Iterable):
+        raise TypeError(f"{name} must be a sequence of numbers or Values, got {describe(items)}")
+    items = list(items.ravel()) if type(items).__name__ == "ndarray" else list(items)
+    for i, x in enumerate(items):
+        if not (isinstance(x, Value) or is_real(x)):
+            raise TypeError(f"{name} must be numbers or Values; {name}[{i}] is {describe(x)}")
+    return items
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
@@ -240,51 +296,42 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
 
     One forward sweep over the graph in evaluation order carries each node's tangent,
     ``t(node) = sum_i d node / d parent_i * t(parent_i)``, with the local derivatives
-    from the same rule table backward uses.
+    from the same rule table backward uses. Each primal position is its own variable.
 
     Args:
         f: a function of scalars returning a Value (or a list of Values).
         primals: the point.
-        tangents: the direction, one number per primal.
+        tangents: the direction, one number (or Value) per primal.
 
     Returns:
         ``(value, tangent)``: floats (lists of floats for a list output); Values when
-        any primal is a Value.
+        any primal is a Value or inside another transform.
 
     Raises:
+        TypeError: ``f`` is not callable, or a primal or tangent is not a number or Value.
         ValueError: ``primals`` and ``tangents`` differ in length.
 
     >>> jvp(lambda x, y: x * y, [2.0, 3.0], [1.0, 0.0])
     (6.0, 3.0)
     """
-    _check_callable(f)
-    primals, tangents = list(primals), list(tangents)
+    as_callable(f, "f")
+    primals, tangents = _sequence(primals, "primals"), _sequence(tangents, "tangents")
     if len(primals) != len(tangents):
         raise ValueError(f"primals and tangents must have the same length, got {len(primals)} and {len(tangents)}")
-    values, differentiable = _lift_args(primals, range(len(primals)))
-    with _inside_transform():
-        result = f(*values)
-    outs = _vector_output(result)
-    tangent: dict[Value, Any] = {}
-    for v, t in zip(values, tangents):
-        if not (_is_number(t) or isinstance(t, Value)):
-            raise TypeError(f"tangents must be numbers or Values, got {type(t).__name__}")
-        tangent[v] = tangent.get(v, 0.0) + t
-    seen: set[Value] = set()
-    for out in outs:
-        for node in topological_order(out):
-            if node in seen or node._fn is None:
-                seen.add(node)
-                continue
-            seen.add(node)
-            parents = node.parents
-            if differentiable:
-                local = call_vjp(node._fn, 1.0, parents, node, node.param)
-            else:
-                local = call_vjp(node._fn, 1.0, [p.data for p in parents], node.data, node.param)
-            tangent[node] = sum(d * tangent.get(p, 0.0) for p, d in zip(parents, local))
-    value = [o if differentiable else o.data for o in outs]
-    tang = [tangent.get(o, 0.0) for o in outs]
+    call = _Call(primals, range(len(primals)), name="primals")
+    with _transform():
+        result = f(*call.values)
+        outs = _vector_output(result)
+        tangent: dict[Value, Any] = dict(zip(call.wrt, tangents))
+        seeded = set(call.wrt)
+        for out in outs:
+            for node in topological_order(out, stop_at=seeded):
+                if node in tangent or node._fn is None:
+                    continue
+                parents, local = contributions(node, 1.0, on_values=call.connected)
+                tangent[node] = sum(d * tangent.get(p, 0.0) for p, d in zip(parents, local))
+        value = [call.result(o) for o in outs]
+        tang = [call.result(tangent.get(o, 0.0)) for o in outs]
     if not _is_sequence(result):
         return value[0], tang[0]
     return value, tang

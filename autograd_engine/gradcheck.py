@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .backward import topological_order
-from .functional import _derivatives
-from .ops import call_forward, call_vjp
+from .functional import derivatives
+from .modes import enable_grad
+from .ops import call_forward, contributions
+from .validation import as_bool, as_callable, as_real, describe, is_real
 from .value import Value
 
 if TYPE_CHECKING:
@@ -78,32 +78,32 @@ def _as_outputs(result: Any) -> list[Value]:
     for i, item in enumerate(items):
         if isinstance(item, Value):
             outs.append(item)
-        elif isinstance(item, numbers.Real) and not isinstance(item, bool):
+        elif is_real(item):
             outs.append(Value(item))
         else:
             where = f"output {i}" if isinstance(result, (list, tuple)) else "the output"
-            raise TypeError(f"f must return a Value or a list of Values; {where} is a {type(item).__name__}")
+            raise TypeError(f"f must return a Value or a list of Values; {where} is a {describe(item)}")
     return outs
 
 
 def _validate(f: Any, inputs: Any, eps: Any, atol: Any = 0.0, rtol: Any = 0.0) -> list[float]:
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
-    if isinstance(inputs, (Value, numbers.Real)) or not isinstance(inputs, Sequence):
-        raise TypeError(f"inputs must be a sequence of numbers or Values, got {type(inputs).__name__}")
+    as_callable(f, "f")
+    if type(inputs).__name__ == "ndarray":
+        inputs = list(inputs.ravel())
+    if isinstance(inputs, (Value, str, bytes)) or is_real(inputs) or not isinstance(inputs, Sequence):
+        raise TypeError(f"inputs must be a sequence of numbers or Values, got {describe(inputs)}")
     if len(inputs) == 0:
-        raise ValueError("inputs must not be empty")
+        raise ValueError("inputs must not be empty, got an empty sequence")
     xs = []
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
             xs.append(x.data)
-        elif isinstance(x, numbers.Real) and not isinstance(x, bool):
-            xs.append(float(x))
+        elif is_real(x):
+            xs.append(as_real(x, f"inputs[{i}]"))
         else:
-            raise TypeError(f"inputs[{i}] must be a number or a Value, got {type(x).__name__}")
+            raise TypeError(f"inputs[{i}] must be a number or a Value, got {describe(x)}")
     for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        as_real(v, name, finite=True, minimum=0)
     if eps == 0:
         raise ValueError("eps must be > 0, got 0")
     return xs
@@ -119,12 +119,13 @@ def numerical_jacobian(f: Callable[..., Any], inputs: Sequence[float | Value], e
 
     xs = _validate(f, inputs, eps)
     columns = []
-    for i in range(len(xs)):
-        shifted = []
-        for step in (eps, -eps):
-            args = [Value(x + step if j == i else x) for j, x in enumerate(xs)]
-            shifted.append(np.array([o.data for o in _as_outputs(f(*args))]))
-        columns.append((shifted[0] - shifted[1]) / (2 * eps))
+    with enable_grad():  # f may use transforms inside; its graph is not needed here
+        for i in range(len(xs)):
+            shifted = []
+            for step in (eps, -eps):
+                args = [Value(x + step if j == i else x) for j, x in enumerate(xs)]
+                shifted.append(np.array([o.data for o in _as_outputs(f(*args))]))
+            columns.append((shifted[0] - shifted[1]) / (2 * eps))
     return np.stack(columns, axis=1)
 
 
@@ -139,14 +140,10 @@ def analytical_jacobian(f: Callable[..., Any], inputs: Sequence[float | Value]) 
 
     xs = _validate(f, inputs, 1.0)
     leaves = [Value(x) for x in xs]
-    outs = _as_outputs(f(*leaves))
-    jac = np.zeros((len(outs), len(leaves)))
-    for k, out in enumerate(outs):
-        for leaf in leaves:
-            leaf.grad = 0.0
-        out.backward()
-        jac[k] = [leaf.grad for leaf in leaves]
-    return jac
+    with enable_grad():  # the derivatives are right inside no_grad too
+        outs = _as_outputs(f(*leaves))
+        return np.array([derivatives(out, leaves, create_graph=False) for out in outs], dtype=float).reshape(
+            len(outs), len(leaves))
 
 
 def _close(a: float, b: float, atol: float, rtol: float) -> bool:
@@ -166,9 +163,9 @@ def check_node_rule(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: fl
     fn = node._fn
     if fn is None:
         return None
-    args = [p.data for p in node.parents]
+    parents, rule = contributions(node, 1.0)
+    args = [p.data for p in parents]
     c = node.param
-    rule = call_vjp(fn, 1.0, args, node.data, c)
     for j in range(len(args)):
         plus, minus = list(args), list(args)
         plus[j] += eps
@@ -244,19 +241,24 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: f
 
     def first_derivatives(*args: Value) -> list[Any]:
         outs = _as_outputs(f(*args))
-        return [d for out in outs for d in _derivatives(out, args, differentiable=True)]
+        return [d for out in outs for d in derivatives(out, args, create_graph=True)]
 
-    def describe(k: int) -> str:
+    def output_name(k: int) -> str:
         return f"d(output {k // n})/d(input {k % n})"
 
-    return _check(first_derivatives, xs, eps, atol, rtol, raise_exception, "gradgradcheck", describe)
+    return _check(first_derivatives, xs, eps, atol, rtol, raise_exception, "gradgradcheck", output_name)
 
 
 def _check(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float, atol: float, rtol: float,
-           raise_exception: bool, name: str, describe: Callable[[int], str]) -> bool:
+           raise_exception: bool, name: str, output_name: Callable[[int], str]) -> bool:
     xs = _validate(f, inputs, eps, atol, rtol)
-    if not isinstance(raise_exception, bool):
-        raise TypeError(f"raise_exception must be a bool, got {type(raise_exception).__name__}")
+    as_bool(raise_exception, "raise_exception")
+    with enable_grad():  # a check must not pass because the caller's mode records nothing
+        return _compare(f, xs, eps, atol, rtol, raise_exception, name, output_name)
+
+
+def _compare(f: Callable[..., Any], xs: list[float], eps: float, atol: float, rtol: float,
+             raise_exception: bool, name: str, output_name: Callable[[int], str]) -> bool:
     analytic = analytical_jacobian(f, xs)
     numeric = numerical_jacobian(f, xs, eps)
     for k in range(analytic.shape[0]):
@@ -268,7 +270,7 @@ def _check(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float, a
                 return False
             outs = _as_outputs(f(*[Value(x) for x in xs]))
             mismatch = _first_rule_mismatch(outs, eps, atol, rtol)
-            message = (f"{name} failed for {describe(k)}, input {i}: analytic {a!r} vs numeric {n!r} "
+            message = (f"{name} failed for {output_name(k)}, input {i}: analytic {a!r} vs numeric {n!r} "
                        f"(error {abs(a - n):.6g} > tolerance {atol + rtol * abs(n):.6g})")
             if mismatch:
                 message += f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}"

@@ -1,4 +1,10 @@
-"""Gradient hooks: functions called with a node's gradient during backward."""
+"""Gradient hooks: functions called with a node's gradient during backward.
+
+A node's hooks live in the node itself (in the slot that otherwise holds its
+label), so a hook whose closure refers to its own node is freed with the graph.
+A count of the live nodes that have hooks tells backward whether it must take the
+general sweep; it falls back to zero when the last such node is freed.
+"""
 
 from __future__ import annotations
 
@@ -7,55 +13,92 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .validation import describe, is_real
+
 if TYPE_CHECKING:
     from .value import Value
 
-__all__ = ["RemovableHandle", "register_hook", "has_hooks", "run_hooks"]
+__all__ = ["NodeExtras", "RemovableHandle", "register_hook", "has_hooks", "run_hooks"]
 
-_HOOKS: weakref.WeakKeyDictionary[Value, dict[int, Callable[[Any], Any]]] = weakref.WeakKeyDictionary()
 _ids = itertools.count()
+# id() of each live NodeExtras with at least one hook. A set, not a counter under a lock: __del__ runs
+# inside the garbage collector, at any allocation, and set.add/discard are atomic.
+_hooked: set[int] = set()
+
+
+class NodeExtras:
+    """What a node keeps beyond its data, once it has a hook: its label and its hooks in order."""
+
+    __slots__ = ("label", "hooks", "__weakref__")
+
+    def __init__(self, label: str):
+        self.label = label
+        self.hooks: dict[int, Callable[[Any], Any]] = {}
+
+    def add(self, hook: Callable[[Any], Any]) -> int:
+        """Append ``hook``; returns its id for :meth:`remove`."""
+        hook_id = next(_ids)
+        self.hooks[hook_id] = hook
+        _hooked.add(id(self))
+        return hook_id
+
+    def remove(self, hook_id: int) -> None:
+        """Remove the hook ``hook_id`` if it is still there."""
+        self.hooks.pop(hook_id, None)
+        if not self.hooks:
+            _hooked.discard(id(self))
+
+    def __del__(self) -> None:
+        _hooked.discard(id(self))
 
 
 class RemovableHandle:
-    """Returned by ``Value.register_hook``; ``remove()`` unregisters the hook (idempotent)."""
+    """Returned by ``Value.register_hook``; ``remove()`` unregisters the hook (idempotent).
 
-    def __init__(self, node: Value, hook_id: int):
-        self._node = weakref.ref(node)
+    The handle does not keep the node alive.
+    """
+
+    def __init__(self, extras: NodeExtras, hook_id: int):
+        self._extras = weakref.ref(extras)
         self._id = hook_id
 
     def remove(self) -> None:
         """Unregister the hook; calling it again does nothing."""
-        node = self._node()
-        hooks = _HOOKS.get(node) if node is not None else None
-        if hooks is not None:
-            hooks.pop(self._id, None)
-            if not hooks:
-                del _HOOKS[node]
+        extras = self._extras()
+        if extras is not None:
+            extras.remove(self._id)
 
 
 def register_hook(node: Value, hook: Callable[[Any], Any]) -> RemovableHandle:
     """Call ``hook(grad)`` when ``node``'s gradient is complete during backward; see ``Value.register_hook``."""
     if not callable(hook):
-        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
-    hook_id = next(_ids)
-    _HOOKS.setdefault(node, {})[hook_id] = hook
-    return RemovableHandle(node, hook_id)
+        raise TypeError(f"hook must be callable, got {describe(hook)}")
+    extras = node._meta
+    if type(extras) is str:
+        extras = node._meta = NodeExtras(extras)
+    return RemovableHandle(extras, extras.add(hook))
 
 
 def has_hooks() -> bool:
-    """True while any node has a hook (backward then takes the general sweep)."""
-    return len(_HOOKS) > 0
+    """True while any live node has a hook (backward then takes the general sweep)."""
+    return bool(_hooked)
 
 
 def run_hooks(node: Value, grad: Any) -> Any:
-    """Pass ``grad`` through ``node``'s hooks in registration order; a hook returning non-None replaces it."""
-    hooks = _HOOKS.get(node)
-    if not hooks:
+    """Pass ``grad`` through ``node``'s hooks in registration order; a hook returning non-None replaces it.
+
+    Raises:
+        TypeError: a hook returned something other than None, a real number or a Value.
+    """
+    extras = node._meta
+    if type(extras) is str or not extras.hooks:
         return grad
-    for hook in list(hooks.values()):
+    for hook in list(extras.hooks.values()):
         result = hook(grad)
         if result is not None:
-            if isinstance(result, bool) or not (isinstance(result, (int, float)) or hasattr(result, "_fn")):
-                raise TypeError(f"a hook must return None, a number or a Value, got {type(result).__name__}")
+            if is_real(result):
+                result = float(result)
+            elif not hasattr(result, "_fn"):
+                raise TypeError(f"a hook must return None, a number or a Value, got {describe(result)}")
             grad = result
     return grad

@@ -13,16 +13,8 @@ declares:
 * ``domain``: where the op is smooth, so the test-suite can sample points and
   check every rule against central differences.
 
-The four kinds of op and their signatures:
-
-========  =============================  ==============================
-kind      forward                        vjp
-========  =============================  ==============================
-UNARY     ``forward(x)``                 ``vjp(g, x, out) -> dx``
-PARAM     ``forward(x, c)``              ``vjp(g, x, c, out) -> dx``
-BINARY    ``forward(x, y)``              ``vjp(g, x, y, out) -> (dx, dy)``
-NARY      ``forward(xs)``                ``vjp(g, xs, out) -> [dx, ...]``
-========  =============================  ==============================
+Ops come in four kinds (:class:`Kind`): ``UNARY``, ``PARAM``, ``BINARY`` and
+``NARY``; the kind owns a node's layout and the signatures of ``forward`` and ``vjp``.
 
 ``PARAM`` ops take one differentiable input and one constant ``c`` (the
 exponent of ``x ** 2``, the slope of ``leaky_relu``).
@@ -39,27 +31,26 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .value import Value
 
 __all__ = [
-    "UNARY", "PARAM", "BINARY", "NARY", "Op", "OPS", "register", "ieee", "call_forward", "call_vjp",
+    "Kind", "KINDS", "UNARY", "PARAM", "BINARY", "NARY", "Op", "OPS", "register", "ieee", "IEEE_ERRORS",
+    "call_forward", "call_vjp", "contributions", "parents_of", "param_of", "check_args",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
 ]
-
-UNARY, PARAM, BINARY, NARY = 1, 2, 3, 4
-KIND_NAMES = {UNARY: "unary", PARAM: "param", BINARY: "binary", NARY: "nary"}
 
 #: Sampling intervals for tests: each argument samples uniformly from one of its intervals.
 REALS = ((-3.0, 3.0),)
 POSITIVE = ((0.2, 3.0),)
 NONZERO = ((-3.0, -0.2), (0.2, 3.0))
 
-_IEEE_ERRORS = (ArithmeticError, ValueError)
+#: What Python raises where IEEE-754 has an answer (inf or nan): such calls are redone on NumPy scalars.
+IEEE_ERRORS = (ArithmeticError, ValueError)
 
 
 def _to_numpy(a: Any) -> Any:
@@ -94,7 +85,7 @@ def ieee(fn: Callable[..., Any], *args: Any) -> Any:
     """
     try:
         return fn(*args)
-    except _IEEE_ERRORS:
+    except IEEE_ERRORS:
         import numpy as np  # only on this rare path: keeps `import autograd_engine` fast
 
         with np.errstate(all="ignore"):
@@ -107,7 +98,7 @@ def _safe(math_fn: Callable[..., float], numpy_name: str) -> Callable[..., float
     def f(*args: float) -> float:
         try:
             return math_fn(*args)
-        except _IEEE_ERRORS:
+        except IEEE_ERRORS:
             import numpy as np
 
             with np.errstate(all="ignore"):
@@ -168,6 +159,128 @@ _cos = _safe(math.cos, "cos")
 
 
 @dataclass(frozen=True, slots=True)
+class Kind:
+    """How a node made by an op of this kind stores its inputs, and how the op's functions are called.
+
+    This is the one place that knows a node's layout. A node keeps its op in ``_fn``
+    and its inputs in two slots, ``_x`` and ``_y`` (see :class:`~autograd_engine.Value`):
+
+    ========  ========================  ============================  ==============================
+    kind      layout (``_x``, ``_y``)   forward                       vjp
+    ========  ========================  ============================  ==============================
+    UNARY     (input, None)             ``forward(x)``                ``vjp(g, x, out) -> dx``
+    PARAM     (input, constant)         ``forward(x, c)``             ``vjp(g, x, c, out) -> dx``
+    BINARY    (input 0, input 1)        ``forward(x, y)``             ``vjp(g, x, y, out) -> (dx, dy)``
+    NARY      (tuple of inputs, None)   ``forward(xs)``               ``vjp(g, xs, out) -> [dx, ...]``
+    ========  ========================  ============================  ==============================
+
+    Attributes:
+        name: "unary", "param", "binary" or "nary".
+        n_args: how many inputs an op of this kind takes (None: any number, at least one).
+        parents: node -> its inputs, in argument order.
+        param: node -> its constant (None for kinds without one).
+        layout: (inputs, constant) -> the node's ``(_x, _y)``.
+        forward: (op, args, c) -> the result, on floats, IEEE-754 where Python would raise.
+        vjp: (op, g, args, out, c) -> the list of gradients, one per input.
+        make_step: vjp -> the plain sweep's step for a node, ``step(node)``: the rule run on the parents'
+            data with the node's ``.grad``, added into each parent's ``.grad`` (the same rule call as
+            ``vjp``, written out for speed). Each op keeps its own as ``op.step``.
+        parents_reversed: node -> its inputs, last first (the order a depth-first search pushes them).
+    """
+
+    name: str
+    n_args: int | None
+    parents: Callable[[Any], tuple[Any, ...]]
+    param: Callable[[Any], Any]
+    layout: Callable[[tuple[Any, ...], Any], tuple[Any, Any]]
+    forward: Callable[[Op, Sequence[Any], Any], Any]
+    vjp: Callable[[Op, Any, Sequence[Any], Any, Any], list[Any]]
+    make_step: Callable[[Callable[..., Any]], Callable[[Any], None]]
+    parents_reversed: Callable[[Any], Sequence[Any]]
+
+    def __repr__(self) -> str:
+        return self.name.upper()
+
+
+def _no_param(node: Any) -> None:
+    return None
+
+
+# The float sweep's step for each kind, made once per op: run the op's rule on the parents' data with
+# the node's ``.grad`` and add into the parents' ``.grad``. Written out per kind (no generic call chain)
+# because plain backward spends most of its time here.
+
+def _unary_step(vjp: Callable[..., Any]) -> Callable[[Any], None]:
+    def step(v: Any) -> None:
+        x = v._x
+        try:
+            x.grad += vjp(v.grad, x.data, v.data)
+        except IEEE_ERRORS:
+            x.grad += ieee(vjp, v.grad, x.data, v.data)
+    return step
+
+
+def _param_step(vjp: Callable[..., Any]) -> Callable[[Any], None]:
+    def step(v: Any) -> None:
+        x = v._x
+        try:
+            x.grad += vjp(v.grad, x.data, v._y, v.data)
+        except IEEE_ERRORS:
+            x.grad += ieee(vjp, v.grad, x.data, v._y, v.data)
+    return step
+
+
+def _binary_step(vjp: Callable[..., Any]) -> Callable[[Any], None]:
+    def step(v: Any) -> None:
+        x, y = v._x, v._y
+        try:
+            dx, dy = vjp(v.grad, x.data, y.data, v.data)
+        except IEEE_ERRORS:
+            dx, dy = ieee(vjp, v.grad, x.data, y.data, v.data)
+        x.grad += dx
+        y.grad += dy
+    return step
+
+
+def _nary_step(vjp: Callable[..., Any]) -> Callable[[Any], None]:
+    def step(v: Any) -> None:
+        parents = v._x
+        data = [p.data for p in parents]
+        try:
+            grads = vjp(v.grad, data, v.data)
+        except IEEE_ERRORS:
+            grads = ieee(vjp, v.grad, data, v.data)
+        for p, d in zip(parents, grads):
+            p.grad += d
+    return step
+
+
+def _only_parent(v: Any) -> tuple[Any]:
+    return (v._x,)
+
+
+UNARY = Kind("unary", 1, parents=_only_parent, param=_no_param, layout=lambda xs, c: (xs[0], None),
+             forward=lambda op, a, c: ieee(op.forward, a[0]),
+             vjp=lambda op, g, a, out, c: [ieee(op.vjp, g, a[0], out)],
+             make_step=_unary_step, parents_reversed=_only_parent)
+PARAM = Kind("param", 1, parents=_only_parent, param=operator.attrgetter("_y"), layout=lambda xs, c: (xs[0], c),
+             forward=lambda op, a, c: ieee(op.forward, a[0], c),
+             vjp=lambda op, g, a, out, c: [ieee(op.vjp, g, a[0], c, out)],
+             make_step=_param_step, parents_reversed=_only_parent)
+BINARY = Kind("binary", 2, parents=operator.attrgetter("_x", "_y"), param=_no_param, layout=lambda xs, c: tuple(xs),
+              forward=lambda op, a, c: ieee(op.forward, a[0], a[1]),
+              vjp=lambda op, g, a, out, c: list(ieee(op.vjp, g, a[0], a[1], out)),
+              make_step=_binary_step, parents_reversed=operator.attrgetter("_y", "_x"))
+NARY = Kind("nary", None, parents=operator.attrgetter("_x"), param=_no_param, layout=lambda xs, c: (tuple(xs), None),
+            forward=lambda op, a, c: ieee(op.forward, list(a)),
+            vjp=lambda op, g, a, out, c: list(ieee(op.vjp, g, list(a), out)),
+            make_step=_nary_step, parents_reversed=lambda v: v._x[::-1])
+
+#: Every kind, by name.
+KINDS: dict[str, Kind] = {k.name: k for k in (UNARY, PARAM, BINARY, NARY)}
+
+
+@dataclass(frozen=True, slots=True)
 class Op:
     """One primitive operation: its forward computation and its derivative rule.
 
@@ -181,16 +294,27 @@ class Op:
         params: sample constants for ``PARAM`` ops, used by the same tests.
         arity: number of arguments a test passes to a ``NARY`` op.
         doc: one line for tables and error messages.
+        multiple_of: a ``NARY`` op takes a multiple of this many arguments (2 for ``dot``: ws then xs).
+        step: derived: the plain sweep's step for a node of this op (see :class:`Kind`).
+        parents_reversed: derived: the kind's, kept here so the topological sort reaches it in one step.
     """
 
     name: str
-    kind: int
+    kind: Kind
     forward: Callable[..., float]
     vjp: Callable[..., Any]
     domain: tuple[tuple[tuple[float, float], ...], ...]
     params: tuple[float, ...] = ()
     arity: int = 4
     doc: str = ""
+    multiple_of: int = 1
+    step: Callable[[Any], None] = field(init=False, repr=False, compare=False)
+    parents_reversed: Callable[[Any], Sequence[Any]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.kind, Kind) and callable(self.vjp):
+            object.__setattr__(self, "step", self.kind.make_step(self.vjp))
+            object.__setattr__(self, "parents_reversed", self.kind.parents_reversed)
 
 
 #: The registry of every primitive, keyed by name.
@@ -215,13 +339,19 @@ def register(op: Op) -> Op:
     """
     if not isinstance(op, Op):
         raise TypeError(f"register() expects an Op, got {type(op).__name__}")
+    if not isinstance(op.name, str) or not op.name:
+        raise ValueError(f"an op's name must be a non-empty str, got {op.name!r}")
     if op.name in OPS:
         raise ValueError(f"an op named {op.name!r} is already registered")
-    if op.kind not in KIND_NAMES:
+    if op.kind not in KINDS.values():
         raise ValueError(f"op {op.name!r}: kind must be one of UNARY, PARAM, BINARY, NARY, got {op.kind!r}")
-    if op.kind == PARAM and not op.params:
+    if not (callable(op.forward) and callable(op.vjp)):
+        raise TypeError(f"op {op.name!r}: forward and vjp must be callable")
+    if op.kind is PARAM and not op.params:
         raise ValueError(f"op {op.name!r}: a PARAM op needs sample params for its tests")
-    expected = 1 if op.kind in (UNARY, PARAM, NARY) else 2
+    if not (isinstance(op.multiple_of, int) and op.multiple_of >= 1):
+        raise ValueError(f"op {op.name!r}: multiple_of must be an int >= 1, got {op.multiple_of!r}")
+    expected = 2 if op.kind is BINARY else 1
     if not _is_domain(op.domain, expected):
         raise ValueError(f"op {op.name!r}: domain must hold {expected} argument(s), each a non-empty tuple of "
                          f"(low, high) intervals with low < high, got {op.domain!r}")
@@ -229,36 +359,89 @@ def register(op: Op) -> Op:
     return op
 
 
-def call_forward(op: Op, args: list[Any], c: Any = None) -> Any:
+def call_forward(op: Op, args: Sequence[Any], c: Any = None) -> Any:
     """Run ``op``'s forward on ``args`` (inputs in argument order), whatever its kind.
 
-    ``c`` is the constant of a ``PARAM`` op. Used by gradcheck and the tests of the table.
+    ``c`` is the constant of a ``PARAM`` op.
 
     >>> call_forward(OPS["*"], [2.0, 3.0])
     6.0
     """
-    kind = op.kind
-    if kind == NARY:
-        return ieee(op.forward, list(args))
-    if kind == PARAM:
-        return ieee(op.forward, args[0], c)
-    return ieee(op.forward, *args)
+    return op.kind.forward(op, args, c)
 
 
-def call_vjp(op: Op, g: Any, args: list[Any], out: Any, c: Any = None) -> list[Any]:
+def call_vjp(op: Op, g: Any, args: Sequence[Any], out: Any, c: Any = None) -> list[Any]:
     """Run ``op``'s derivative rule, whatever its kind; returns one gradient per input.
+
+    The arguments may be floats (a plain sweep) or Values (``create_graph``: the
+    gradients are then Values connected to the graph).
 
     >>> call_vjp(OPS["*"], 1.0, [2.0, 3.0], 6.0)
     [3.0, 2.0]
     """
-    kind = op.kind
-    if kind == NARY:
-        return list(ieee(op.vjp, g, list(args), out))
-    if kind == BINARY:
-        return list(ieee(op.vjp, g, args[0], args[1], out))
-    if kind == PARAM:
-        return [ieee(op.vjp, g, args[0], c, out)]
-    return [ieee(op.vjp, g, args[0], out)]
+    return op.kind.vjp(op, g, args, out, c)
+
+
+def contributions(node: Any, g: Any, on_values: bool = False) -> tuple[tuple[Any, ...], list[Any]]:
+    """A node's parents and what its derivative rule sends each of them, given its gradient ``g``.
+
+    This is the chain rule's one step: every sweep (plain, ``create_graph``, the
+    step-through, forward mode and gradcheck's per-node check) computes a node's
+    contributions here. ``on_values`` runs the rule on the parents themselves (Values),
+    so the contributions are nodes of the graph; otherwise on their ``.data``.
+
+    >>> from autograd_engine import Value
+    >>> x = Value(3.0)
+    >>> contributions(x * x, 1.0)[1]
+    [3.0, 3.0]
+    """
+    fn = node._fn
+    kind = fn.kind
+    parents = kind.parents(node)
+    if on_values:
+        return parents, kind.vjp(fn, g, parents, node, kind.param(node))
+    return parents, kind.vjp(fn, g, [p.data for p in parents], node.data, kind.param(node))
+
+
+def parents_of(node: Any) -> tuple[Any, ...]:
+    """The inputs of the op that made ``node``, in argument order; ``()`` for a leaf."""
+    fn = node._fn
+    return () if fn is None else fn.kind.parents(node)
+
+
+def param_of(node: Any) -> Any:
+    """The constant of the op that made ``node`` (the ``2`` of ``x ** 2``); ``None`` if it has none."""
+    fn = node._fn
+    return None if fn is None else fn.kind.param(node)
+
+
+def check_args(op: Op, n_args: int, param: Any) -> None:
+    """Raise unless ``op`` can be applied to ``n_args`` inputs with the constant ``param``.
+
+    The one rule for every way an op is applied (``apply``, a ``Primitive`` called on
+    numbers or Values): the count fits the op's kind, and a constant is given exactly
+    when the op takes one.
+
+    Raises:
+        ValueError: the number of inputs does not fit.
+        TypeError: ``param`` is given to an op that takes none, or missing for a PARAM op.
+
+    >>> check_args(OPS["dot"], 3, None)
+    Traceback (most recent call last):
+    ...
+    ValueError: op 'dot' takes a multiple of 2 arguments (at least 2), got 3
+    """
+    want = op.kind.n_args
+    if want is None:
+        m = op.multiple_of
+        if n_args < m or n_args % m:
+            words = "at least 1 argument" if m == 1 else f"a multiple of {m} arguments (at least {m})"
+            raise ValueError(f"op {op.name!r} takes {words}, got {n_args}")
+    elif n_args != want:
+        raise ValueError(f"op {op.name!r} takes {want} argument(s), got {n_args}")
+    if (param is not None) != (op.kind is PARAM):
+        need = "needs a param" if op.kind is PARAM else "takes no param"
+        raise TypeError(f"op {op.name!r} {need}, got param={param!r}")
 
 
 # -- generic functions: floats in, floats out; Values in, Values out ---------------------------------
@@ -368,8 +551,24 @@ def cos(x: Value | float) -> Value | float:
 # -- derivative rules that need more than one line ----------------------------------------------------
 
 
+def _real_pow(x, y):
+    """``x ** y`` for the rules: a real ``nan`` where Python's float power would give a complex number."""
+    r = x**y
+    return math.nan if isinstance(r, complex) else r
+
+
+def _pow_vjp(g, x, y, out):
+    # As PyTorch: d/dx is 0 where y == 0 (even at x == 0 or nan), d/dy is 0 where x == 0 and y >= 0.
+    # Only where the formula would give nan is it replaced by the constant 0: elsewhere it is 0 anyway
+    # (y * x ** (y - 1) at y == 0), and keeping it lets a second derivative see its dependence on y.
+    xd, yd = float(x), float(y)
+    dx = 0.0 if yd == 0 and (xd == 0 or xd != xd) else g * y * _real_pow(x, y - 1)
+    dy = 0.0 if xd == 0 and yd >= 0 else g * out * log(x)
+    return dx, dy
+
+
 def _pow_const_vjp(g, x, c, out):
-    return g * c * x ** (c - 1) if c != 0 else 0.0
+    return g * c * _real_pow(x, c - 1) if c != 0 else 0.0
 
 
 def _dot_vjp(g, xs, out):
@@ -391,9 +590,7 @@ MUL = register(Op("*", BINARY, operator.mul, lambda g, x, y, out: (g * y, g * x)
 DIV = register(Op("/", BINARY, _safe(operator.truediv, "divide"),
                   lambda g, x, y, out: (g / y, -g * out / y), (REALS, NONZERO), doc="x / y"))
 NEG = register(Op("neg", UNARY, operator.neg, lambda g, x, out: -g, (REALS,), doc="-x"))
-POW = register(Op("pow", BINARY, _power,
-                  lambda g, x, y, out: (g * y * x ** (y - 1), g * out * log(x)), (POSITIVE, REALS),
-                  doc="x ** y, both Values"))
+POW = register(Op("pow", BINARY, _power, _pow_vjp, (POSITIVE, REALS), doc="x ** y, both Values"))
 POW_CONST = register(Op("**", PARAM, _power, _pow_const_vjp, (POSITIVE,),
                         params=(2.0, 3.0, -1.0, 0.5, -1.5, 0.0), doc="x ** c, c a constant"))
 EXP = register(Op("exp", UNARY, _exp, lambda g, x, out: g * out, (REALS,), doc="e ** x"))
@@ -413,9 +610,12 @@ SIN = register(Op("sin", UNARY, _sin, lambda g, x, out: g * cos(x), (REALS,), do
 COS = register(Op("cos", UNARY, _cos, lambda g, x, out: -g * sin(x), (REALS,), doc="cosine"))
 ABS = register(Op("abs", UNARY, math.fabs, _abs_vjp, (NONZERO,), doc="|x|"))
 SUM = register(Op("sum", NARY, sum, lambda g, xs, out: [g] * len(xs), (REALS,), doc="x1 + x2 + ... (one node)"))
-DOT = register(Op("dot", NARY, _dot, _dot_vjp, (REALS,), doc="w1*x1 + w2*x2 + ... (parents: ws then xs)"))
+DOT = register(Op("dot", NARY, _dot, _dot_vjp, (REALS,), doc="w1*x1 + w2*x2 + ... (parents: ws then xs)",
+                  multiple_of=2))
 LOGSUMEXP = register(Op("logsumexp", NARY, _logsumexp, lambda g, xs, out: [g * exp(x - out) for x in xs],
                         (REALS,), doc="log(e ** x1 + e ** x2 + ...), computed without overflow"))
 SOFTMAX = register(Op("softmax", BINARY, lambda x, lse: _exp(x - lse),
                       lambda g, x, lse, out: (g * out, -g * out), (REALS, REALS),
                       doc="one softmax output: e ** (x - logsumexp(xs))"))
+IDENTITY = register(Op("identity", UNARY, float, lambda g, x, out: g, (REALS,),
+                       doc="x itself: the fresh variable a transform gives each argument position"))

@@ -2,40 +2,34 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import ops
-from .anomaly import RECORD, current_mode
 from .hooks import RemovableHandle, register_hook
-from .ops import BINARY, NARY, Op
+from .modes import RECORD, current_mode
+from .ops import Op
+from .validation import as_real, describe, is_real
 
 __all__ = ["Value", "apply", "vsum", "dot", "logsumexp", "softmax"]
 
 Number = int | float
 
 
-def _as_float(data: Any, name: str = "data") -> float:
-    """``data`` as a float; ``TypeError`` for anything that is not a real number."""
-    if isinstance(data, numbers.Real) and not isinstance(data, bool):
-        return float(data)
-    raise TypeError(f"{name} must be a real number (int, float or NumPy scalar), got {type(data).__name__}")
-
-
 def _lift(other: Any) -> Value | None:
     """``other`` as a Value: constants become new leaves; ``None`` for unsupported types."""
     if isinstance(other, Value):
         return other
-    if isinstance(other, (float, int, numbers.Real)) and not isinstance(other, bool):
-        return Value(float(other))
+    if type(other) is float or type(other) is int or is_real(other):  # the common types first: a hot path
+        return Value(other)
     return None
 
 
-def _as_value(item: Any, name: str) -> Value:
+def as_value(item: Any, name: str) -> Value:
+    """``item`` as a Value (a number becomes a new leaf); ``TypeError`` naming ``name`` otherwise."""
     v = _lift(item)
     if v is None:
-        raise TypeError(f"{name} must be a Value or a real number, got {type(item).__name__}")
+        raise TypeError(f"{name} must be a Value or a real number, got {describe(item)}")
     return v
 
 
@@ -65,21 +59,21 @@ class Value:
     (4.38905609893065, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "_fn", "_x", "_y", "__weakref__")
+    __slots__ = ("data", "grad", "_meta", "_fn", "_x", "_y", "__weakref__")
 
     # Internal layout, chosen for memory (about 112 bytes a node) and no reference cycles:
-    #   _fn  the Op that produced the node, None for a leaf
-    #   _x   the first parent (UNARY, PARAM, BINARY) or the tuple of all parents (NARY)
-    #   _y   the second parent (BINARY) or the constant (PARAM); else None
+    #   _meta  the label (a str), or a hooks.NodeExtras holding the label and the node's hooks
+    #   _fn    the Op that produced the node, None for a leaf
+    #   _x, _y the inputs, laid out as the op's kind says (ops.Kind: the only code that reads them)
 
     def __init__(self, data: Number, label: str = "", _fn: Op | None = None, _x: Any = None, _y: Any = None):
         if type(data) is not float:
-            data = _as_float(data)
+            data = as_real(data, "data")
         if type(label) is not str:
-            raise TypeError(f"label must be a str, got {type(label).__name__}")
+            raise TypeError(f"label must be a str, got {describe(label)}")
         self.data = data
         self.grad: Any = 0.0
-        self.label = label
+        self._meta: Any = label
         if _fn is not None:
             mode = current_mode.get()
             if mode is RECORD:
@@ -105,22 +99,29 @@ class Value:
         return "" if fn is None else fn.name
 
     @property
+    def label(self) -> str:
+        """The name given at construction (shown by ``repr`` and in drawings), or ``""``; may be set."""
+        meta = self._meta
+        return meta if type(meta) is str else meta.label
+
+    @label.setter
+    def label(self, label: str) -> None:
+        if type(label) is not str:
+            raise TypeError(f"label must be a str, got {describe(label)}")
+        if type(self._meta) is str:
+            self._meta = label
+        else:
+            self._meta.label = label
+
+    @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs of the operation, in argument order (``a * a`` lists ``a`` twice)."""
-        fn = self._fn
-        if fn is None:
-            return ()
-        if fn.kind == BINARY:
-            return (self._x, self._y)
-        if fn.kind == NARY:
-            return self._x
-        return (self._x,)
+        return ops.parents_of(self)
 
     @property
     def param(self) -> float | None:
         """The constant of a ``PARAM`` op (the ``2`` of ``x ** 2``); ``None`` otherwise."""
-        fn = self._fn
-        return self._y if fn is not None and fn.kind == ops.PARAM else None
+        return ops.param_of(self)
 
     @property
     def is_leaf(self) -> bool:
@@ -175,8 +176,8 @@ class Value:
     def __pow__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
             return _binary(ops.POW, self, other)
-        if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            c = float(other)
+        if is_real(other):
+            c = as_real(other, "exponent")
             return Value(ops.POW_CONST.forward(self.data, c), "", ops.POW_CONST, self, c)
         return NotImplemented
 
@@ -238,7 +239,7 @@ class Value:
         Raises:
             TypeError: ``slope`` is not a real number.
         """
-        c = _as_float(slope, "slope")
+        c = as_real(slope, "slope")
         return Value(ops.LEAKY_RELU.forward(self.data, c), "", ops.LEAKY_RELU, self, c)
 
     def softplus(self) -> Value:
@@ -327,7 +328,7 @@ def _rbinary(fn: Op, y: Value, x: Any) -> Value:
 def _compare_data(other: Any) -> float:
     if isinstance(other, Value):
         return other.data
-    return _as_float(other, "the other operand of a comparison")
+    return as_real(other, "the other operand of a comparison")
 
 
 def _nary(fn: Op, parents: tuple[Value, ...]) -> Value:
@@ -340,7 +341,7 @@ def _values(values: Iterable[Value | Number], name: str) -> tuple[Value, ...]:
     items = tuple(values)
     if set(map(type, items)) <= _JUST_VALUE:  # the common case, checked at C speed
         return items
-    return tuple(_as_value(v, f"{name}[{i}]") for i, v in enumerate(items))
+    return tuple(as_value(v, f"{name}[{i}]") for i, v in enumerate(items))
 
 
 _JUST_VALUE = {Value}
@@ -428,46 +429,60 @@ def softmax(values: Iterable[Value | Number]) -> list[Value]:
 def apply(op: Op | str, *args: Value | Number, param: float | None = None) -> Value:
     """Apply any registered op to Values or numbers and return the new node.
 
-    This is how every operator builds its node; use it for ops you registered
-    yourself, or to drive the whole table generically (as the tests do).
+    Use it for ops you registered yourself, or to drive the whole table generically
+    (as the tests do). The operators (``+``, ``*`` ...) build the same nodes by a
+    shorter path.
 
     Args:
         op: an :class:`Op` or the name of one in ``OPS``.
         *args: the inputs in argument order (one for UNARY and PARAM ops, two for BINARY,
-            any number for NARY).
+            any number for NARY; ``dot`` takes the weights then as many inputs).
         param: the constant of a PARAM op (the exponent of ``**``, the slope of ``leaky_relu``).
 
     Raises:
-        KeyError: no op of that name is registered.
+        ValueError: no op of that name is registered, or the number of arguments does not fit the op.
         TypeError: an argument is not a Value or a real number, or ``param`` is given to an op
             that takes none (or missing for a PARAM op).
-        ValueError: the number of arguments does not fit the op's kind.
 
     >>> apply("*", Value(2.0), 3).data
     6.0
     >>> apply("**", Value(3.0), param=2).data
     9.0
     """
+    op = lookup_op(op)
+    ops.check_args(op, len(args), param)
+    parents = tuple(as_value(a, f"argument {i} of {op.name!r}") for i, a in enumerate(args))
+    c = None if param is None else as_real(param, "param")
+    x, y = op.kind.layout(parents, c)
+    return Value(op.kind.forward(op, [p.data for p in parents], c), "", op, x, y)
+
+
+def lookup_op(op: Op | str) -> Op:
+    """The :class:`Op` itself, or the one registered under the name ``op``.
+
+    Raises:
+        ValueError: no op of that name is registered.
+        TypeError: ``op`` is neither an Op nor a str.
+    """
     if isinstance(op, str):
         if op not in ops.OPS:
-            raise KeyError(f"no op named {op!r} is registered; known ops: {', '.join(sorted(ops.OPS))}")
-        op = ops.OPS[op]
+            raise ValueError(f"no op named {op!r} is registered; known ops: {', '.join(sorted(ops.OPS))}")
+        return ops.OPS[op]
     if not isinstance(op, Op):
-        raise TypeError(f"op must be an Op or the name of one, got {type(op).__name__}")
-    parents = tuple(_as_value(a, f"argument {i} of {op.name!r}") for i, a in enumerate(args))
-    expected = {ops.UNARY: 1, ops.PARAM: 1, ops.BINARY: 2}.get(op.kind)
-    if (expected is None and not parents) or (expected is not None and len(parents) != expected):
-        want = "at least 1" if expected is None else str(expected)
-        raise ValueError(f"op {op.name!r} takes {want} argument(s), got {len(parents)}")
-    if (param is not None) != (op.kind == ops.PARAM):
-        need = "needs a param" if op.kind == ops.PARAM else "takes no param"
-        raise TypeError(f"op {op.name!r} {need}, got param={param!r}")
-    if op.kind == ops.NARY:
-        return _nary(op, parents)
-    if op.kind == ops.BINARY:
-        x, y = parents
-        return Value(op.forward(x.data, y.data), "", op, x, y)
-    if op.kind == ops.PARAM:
-        c = _as_float(param, "param")
-        return Value(op.forward(parents[0].data, c), "", op, parents[0], c)
-    return _unary(op, parents[0])
+        raise TypeError(f"op must be an Op or the name of one, got {describe(op)}")
+    return op
+
+
+def fresh_variable(x: Value | Number) -> Value:
+    """A new node standing for one argument position of a transform (``grad``, ``jvp`` ...).
+
+    For a number, a new leaf. For a Value, an ``identity`` node whose parent is that
+    Value, recorded whatever the grad mode, so an outer transform still sees the path
+    through it; differentiating with respect to the new node treats it as its own
+    variable even when the same Value fills two positions.
+    """
+    if not isinstance(x, Value):
+        return Value(x)
+    node = Value(x.data)
+    node._fn, node._x = ops.IDENTITY, x
+    return node

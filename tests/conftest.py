@@ -50,8 +50,8 @@ settings.load_profile(PROFILE)
 
 def sample_args(op, rng: random.Random):
     """Arguments and param for ``op``, drawn from the domain it declares."""
-    n = op.arity if op.kind == 4 else len(op.domain)
-    intervals = [op.domain[0] if op.kind == 4 else op.domain[i] for i in range(n)]
+    n = op.arity if op.kind.n_args is None else len(op.domain)
+    intervals = [op.domain[0] if op.kind.n_args is None else op.domain[i] for i in range(n)]
     args = [rng.uniform(*rng.choice(list(iv))) for iv in intervals]
     param = rng.choice(op.params) if op.params else None
     return args, param

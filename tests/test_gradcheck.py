@@ -95,7 +95,7 @@ def test_jacobians_have_outputs_by_inputs_shape():
     ({"eps": 0}, ValueError, "eps must be > 0"),
     ({"eps": -1e-6}, ValueError, "eps must be a finite number >= 0, got -1e-06"),
     ({"atol": math.nan}, ValueError, "atol must be a finite number >= 0"),
-    ({"rtol": "1"}, ValueError, "rtol must be a finite number >= 0"),
+    ({"rtol": "1"}, TypeError, "rtol must be a real number, got str '1'"),
     ({"raise_exception": 1}, TypeError, "raise_exception must be a bool"),
     ({"f": lambda x: "y"}, TypeError, "f must return a Value or a list of Values; the output is a str"),
     ({"f": lambda x: [x, None]}, TypeError, "output 1 is a NoneType"),
