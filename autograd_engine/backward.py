@@ -14,7 +14,7 @@ from typing import Any
 
 from .hooks import has_hooks, run_hooks
 from .modes import current_mode, enable_grad
-from .ops import contributions
+from .ops import contributions, depth_first_order, float_sweep
 from .validation import as_bool, as_real, describe, is_real
 from .value import Value
 
@@ -44,26 +44,7 @@ def topological_order(root: Value, *, stop_at: Collection[Value] = ()) -> list[V
     ['a', '*', '+']
     """
     _check_root(root)
-    order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[Value | None] = [root]
-    pop, push, extend = stack.pop, stack.append, stack.extend
-    while stack:
-        v = pop()
-        if v is None:  # all parents of the node below the marker are done
-            order.append(pop())
-            continue
-        if v in seen:
-            continue
-        seen.add(v)
-        fn = v._fn
-        if fn is None or (stop_at and v in stop_at):
-            order.append(v)
-            continue
-        push(v)
-        push(None)
-        extend(fn.parents_reversed(v))
-    return order
+    return depth_first_order(root, stop_at)
 
 
 @dataclass(frozen=True)
@@ -131,7 +112,7 @@ def _steps(root: Value, gradient: Any, create_graph: bool, stop_at: Collection[V
     if recorder is not None:
         recorder.check_gradient(root, gradient, "the seed passed to backward()")
     hooked = has_hooks()
-    order = topological_order(root, stop_at=stop_at)
+    order = depth_first_order(root, stop_at)
     grads: dict[Value, Any] = {root: gradient}
     for index, v in enumerate(reversed(order), start=1):
         g = grads.pop(v)
@@ -215,12 +196,9 @@ def _is_zero(g: Any) -> bool:
 
 def _fast_backward(root: Value, gradient: float) -> None:
     """The sweep on floats, straight into ``.grad``: the common case, kept fast."""
-    order = topological_order(root)
+    order = depth_first_order(root)
     for v in order:
         if v._fn is not None:
             v.grad = 0.0
     root.grad += gradient
-    for v in reversed(order):
-        fn = v._fn
-        if fn is not None:
-            fn.step(v)
+    float_sweep(order)

@@ -32,7 +32,7 @@ import math
 import numbers
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Kind", "KINDS", "UNARY", "PARAM", "BINARY", "NARY", "Op", "OPS", "register", "ieee", "IEEE_ERRORS",
     "call_forward", "call_vjp", "contributions", "parents_of", "param_of", "check_args",
+    "depth_first_order", "float_sweep",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
 ]
 
@@ -182,10 +183,12 @@ class Kind:
         layout: (inputs, constant) -> the node's ``(_x, _y)``.
         forward: (op, args, c) -> the result, on floats, IEEE-754 where Python would raise.
         vjp: (op, g, args, out, c) -> the list of gradients, one per input.
-        make_step: vjp -> the plain sweep's step for a node, ``step(node)``: the rule run on the parents'
-            data with the node's ``.grad``, added into each parent's ``.grad`` (the same rule call as
-            ``vjp``, written out for speed). Each op keeps its own as ``op.step``.
-        parents_reversed: node -> its inputs, last first (the order a depth-first search pushes them).
+
+    Everything outside this module asks a kind (through :func:`parents_of`, :func:`param_of`,
+    :func:`call_forward`, :func:`call_vjp` and :func:`contributions`) and never reads the slots.
+    The two loops every ``backward()`` runs, :func:`depth_first_order` and :func:`float_sweep`,
+    live here too and read the slots directly: a function call per node there costs 20-40%
+    of plain backward's time (``benchmarks/bench_engine.py``).
     """
 
     name: str
@@ -195,8 +198,6 @@ class Kind:
     layout: Callable[[tuple[Any, ...], Any], tuple[Any, Any]]
     forward: Callable[[Op, Sequence[Any], Any], Any]
     vjp: Callable[[Op, Any, Sequence[Any], Any, Any], list[Any]]
-    make_step: Callable[[Callable[..., Any]], Callable[[Any], None]]
-    parents_reversed: Callable[[Any], Sequence[Any]]
 
     def __repr__(self) -> str:
         return self.name.upper()
@@ -206,75 +207,22 @@ def _no_param(node: Any) -> None:
     return None
 
 
-# The float sweep's step for each kind, made once per op: run the op's rule on the parents' data with
-# the node's ``.grad`` and add into the parents' ``.grad``. Written out per kind (no generic call chain)
-# because plain backward spends most of its time here.
-
-def _unary_step(vjp: Callable[..., Any]) -> Callable[[Any], None]:
-    def step(v: Any) -> None:
-        x = v._x
-        try:
-            x.grad += vjp(v.grad, x.data, v.data)
-        except IEEE_ERRORS:
-            x.grad += ieee(vjp, v.grad, x.data, v.data)
-    return step
-
-
-def _param_step(vjp: Callable[..., Any]) -> Callable[[Any], None]:
-    def step(v: Any) -> None:
-        x = v._x
-        try:
-            x.grad += vjp(v.grad, x.data, v._y, v.data)
-        except IEEE_ERRORS:
-            x.grad += ieee(vjp, v.grad, x.data, v._y, v.data)
-    return step
-
-
-def _binary_step(vjp: Callable[..., Any]) -> Callable[[Any], None]:
-    def step(v: Any) -> None:
-        x, y = v._x, v._y
-        try:
-            dx, dy = vjp(v.grad, x.data, y.data, v.data)
-        except IEEE_ERRORS:
-            dx, dy = ieee(vjp, v.grad, x.data, y.data, v.data)
-        x.grad += dx
-        y.grad += dy
-    return step
-
-
-def _nary_step(vjp: Callable[..., Any]) -> Callable[[Any], None]:
-    def step(v: Any) -> None:
-        parents = v._x
-        data = [p.data for p in parents]
-        try:
-            grads = vjp(v.grad, data, v.data)
-        except IEEE_ERRORS:
-            grads = ieee(vjp, v.grad, data, v.data)
-        for p, d in zip(parents, grads):
-            p.grad += d
-    return step
-
-
 def _only_parent(v: Any) -> tuple[Any]:
     return (v._x,)
 
 
 UNARY = Kind("unary", 1, parents=_only_parent, param=_no_param, layout=lambda xs, c: (xs[0], None),
              forward=lambda op, a, c: ieee(op.forward, a[0]),
-             vjp=lambda op, g, a, out, c: [ieee(op.vjp, g, a[0], out)],
-             make_step=_unary_step, parents_reversed=_only_parent)
+             vjp=lambda op, g, a, out, c: [ieee(op.vjp, g, a[0], out)])
 PARAM = Kind("param", 1, parents=_only_parent, param=operator.attrgetter("_y"), layout=lambda xs, c: (xs[0], c),
              forward=lambda op, a, c: ieee(op.forward, a[0], c),
-             vjp=lambda op, g, a, out, c: [ieee(op.vjp, g, a[0], c, out)],
-             make_step=_param_step, parents_reversed=_only_parent)
+             vjp=lambda op, g, a, out, c: [ieee(op.vjp, g, a[0], c, out)])
 BINARY = Kind("binary", 2, parents=operator.attrgetter("_x", "_y"), param=_no_param, layout=lambda xs, c: tuple(xs),
               forward=lambda op, a, c: ieee(op.forward, a[0], a[1]),
-              vjp=lambda op, g, a, out, c: list(ieee(op.vjp, g, a[0], a[1], out)),
-              make_step=_binary_step, parents_reversed=operator.attrgetter("_y", "_x"))
+              vjp=lambda op, g, a, out, c: list(ieee(op.vjp, g, a[0], a[1], out)))
 NARY = Kind("nary", None, parents=operator.attrgetter("_x"), param=_no_param, layout=lambda xs, c: (tuple(xs), None),
             forward=lambda op, a, c: ieee(op.forward, list(a)),
-            vjp=lambda op, g, a, out, c: list(ieee(op.vjp, g, list(a), out)),
-            make_step=_nary_step, parents_reversed=lambda v: v._x[::-1])
+            vjp=lambda op, g, a, out, c: list(ieee(op.vjp, g, list(a), out)))
 
 #: Every kind, by name.
 KINDS: dict[str, Kind] = {k.name: k for k in (UNARY, PARAM, BINARY, NARY)}
@@ -295,8 +243,6 @@ class Op:
         arity: number of arguments a test passes to a ``NARY`` op.
         doc: one line for tables and error messages.
         multiple_of: a ``NARY`` op takes a multiple of this many arguments (2 for ``dot``: ws then xs).
-        step: derived: the plain sweep's step for a node of this op (see :class:`Kind`).
-        parents_reversed: derived: the kind's, kept here so the topological sort reaches it in one step.
     """
 
     name: str
@@ -308,13 +254,6 @@ class Op:
     arity: int = 4
     doc: str = ""
     multiple_of: int = 1
-    step: Callable[[Any], None] = field(init=False, repr=False, compare=False)
-    parents_reversed: Callable[[Any], Sequence[Any]] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.kind, Kind) and callable(self.vjp):
-            object.__setattr__(self, "step", self.kind.make_step(self.vjp))
-            object.__setattr__(self, "parents_reversed", self.kind.parents_reversed)
 
 
 #: The registry of every primitive, keyed by name.
@@ -413,6 +352,86 @@ def param_of(node: Any) -> Any:
     """The constant of the op that made ``node`` (the ``2`` of ``x ** 2``); ``None`` if it has none."""
     fn = node._fn
     return None if fn is None else fn.kind.param(node)
+
+
+def depth_first_order(root: Any, stop_at: Any = ()) -> list[Any]:
+    """Every node ``root`` depends on, each after all of its inputs; ``root`` last (no checks).
+
+    An explicit stack, never recursion. ``stop_at`` nodes are listed like leaves. The
+    public, checked entry point is :func:`autograd_engine.topological_order`.
+    """
+    order: list[Any] = []
+    seen: set[Any] = set()
+    stack: list[Any] = [root]
+    pop, push, extend, add, append = stack.pop, stack.append, stack.extend, seen.add, order.append
+    while stack:
+        v = pop()
+        if v is None:  # all inputs of the node below the marker are listed
+            append(pop())
+            continue
+        if v in seen:
+            continue
+        add(v)
+        fn = v._fn
+        if fn is None or (stop_at and v in stop_at):
+            append(v)
+            continue
+        push(v)
+        push(None)
+        kind = fn.kind  # the layout, read inline (see Kind)
+        if kind is BINARY:
+            push(v._y)
+            push(v._x)
+        elif kind is NARY:  # shared inputs (a neuron's weights across samples) are often seen already
+            extend([p for p in reversed(v._x) if p not in seen])
+        else:
+            push(v._x)
+    return order
+
+
+def float_sweep(order: list[Any]) -> None:
+    """The chain rule on floats over ``order`` (a :func:`depth_first_order`), root last, into ``.grad``.
+
+    Each node's rule gets its ``.grad`` and its inputs' ``.data``, and each result is
+    added to that input's ``.grad``: :func:`contributions` written out per kind, since
+    plain ``backward()`` spends most of its time here. The caller seeds the root's
+    ``.grad`` and zeroes the rest.
+    """
+    for v in reversed(order):
+        fn = v._fn
+        if fn is None:
+            continue
+        kind = fn.kind
+        g = v.grad
+        if kind is BINARY:
+            x, y = v._x, v._y
+            try:
+                dx, dy = fn.vjp(g, x.data, y.data, v.data)
+            except IEEE_ERRORS:
+                dx, dy = ieee(fn.vjp, g, x.data, y.data, v.data)
+            x.grad += dx
+            y.grad += dy
+        elif kind is UNARY:
+            x = v._x
+            try:
+                x.grad += fn.vjp(g, x.data, v.data)
+            except IEEE_ERRORS:
+                x.grad += ieee(fn.vjp, g, x.data, v.data)
+        elif kind is PARAM:
+            x = v._x
+            try:
+                x.grad += fn.vjp(g, x.data, v._y, v.data)
+            except IEEE_ERRORS:
+                x.grad += ieee(fn.vjp, g, x.data, v._y, v.data)
+        else:
+            parents = v._x
+            data = [p.data for p in parents]
+            try:
+                grads = fn.vjp(g, data, v.data)
+            except IEEE_ERRORS:
+                grads = ieee(fn.vjp, g, data, v.data)
+            for p, d in zip(parents, grads):
+                p.grad += d
 
 
 def check_args(op: Op, n_args: int, param: Any) -> None:
