@@ -9,7 +9,24 @@ import pytest
 from dags import programs, run
 from hypothesis import HealthCheck, assume, given, settings
 
-from autograd_engine import Value, grad, hessian, hvp, jacobian, jvp, value_and_grad
+import autograd_engine as ae
+from autograd_engine import (
+    GradcheckError,
+    Value,
+    enable_grad,
+    grad,
+    gradcheck,
+    gradgradcheck,
+    hessian,
+    hvp,
+    is_grad_enabled,
+    jacobian,
+    jvp,
+    no_grad,
+    primitive,
+    topological_order,
+    value_and_grad,
+)
 
 
 def nth(f, n):
@@ -135,21 +152,149 @@ def test_jvp_list_output_and_values():
     assert x.grad == pytest.approx(9.0)  # d/dx 3x^2
 
 
-@pytest.mark.parametrize("call, exc, pattern", [
-    (lambda: grad(3), TypeError, "f must be callable, got int"),
-    (lambda: grad(lambda x: x, argnums="0"), TypeError, "argnums must be an int or a non-empty tuple"),
-    (lambda: grad(lambda x: x, argnums=()), TypeError, "argnums"),
-    (lambda: grad(lambda x: [x, x])(1.0), TypeError, "f must return a single Value or number, got list"),
-    (lambda: grad(lambda x: "s")(1.0), TypeError, "got str"),
-    (lambda: grad(lambda x: x, argnums=1)(1.0), ValueError, "argument 1, but f was called with 1"),
-    (lambda: grad(lambda x: x)("1"), TypeError, "argument 0 must be a number or a Value, got str"),
-    (lambda: jvp(lambda x: x, [1.0], [1.0, 2.0]), ValueError, "same length, got 1 and 2"),
-    (lambda: jvp(lambda x: x, [1.0], ["a"]), TypeError, "tangents must be numbers"),
-    (lambda: hvp(lambda x: x)([1.0], [1.0, 2.0]), ValueError, "same length"),
-])
-def test_bad_arguments(call, exc, pattern):
+ERROR_CASES = [
+    ("grad-f-an-int", lambda: grad(3), TypeError, "f must be callable, got int"),
+    ("grad-argnums-a-str", lambda: grad(lambda x: x, argnums="0"), TypeError,
+     "argnums must be an int or a non-empty tuple"),
+    ("grad-argnums-empty", lambda: grad(lambda x: x, argnums=()), TypeError, "argnums"),
+    ("grad-f-returns-a-list", lambda: grad(lambda x: [x, x])(1.0), TypeError,
+     "f must return a single Value or number, got list"),
+    ("grad-f-returns-a-str", lambda: grad(lambda x: "s")(1.0), TypeError, "got str"),
+    ("grad-argnums-out-of-range", lambda: grad(lambda x: x, argnums=1)(1.0), ValueError,
+     "argument 1, but f was called with 1"),
+    ("grad-argument-a-str", lambda: grad(lambda x: x)("1"), TypeError,
+     "argument 0 must be a number or a Value, got str"),
+    ("grad-argument-a-bool", lambda: grad(lambda x: x)(True), TypeError,
+     "argument 0 must be a number or a Value, got bool True"),
+    ("jvp-lengths-differ", lambda: jvp(lambda x: x, [1.0], [1.0, 2.0]), ValueError, "same length, got 1 and 2"),
+    ("jvp-tangent-a-str", lambda: jvp(lambda x: x, [1.0], ["a"]), TypeError, "tangents must be numbers"),
+    ("jvp-primals-a-number", lambda: jvp(lambda x: x, 1.0, [1.0]), TypeError,
+     "primals must be a sequence of numbers or Values, got float 1.0"),
+    ("jvp-f-a-str", lambda: jvp("f", [1.0], [1.0]), TypeError, "f must be callable, got str"),
+    ("hvp-lengths-differ", lambda: hvp(lambda x: x)([1.0], [1.0, 2.0]), ValueError, "same length"),
+    ("hvp-v-a-number", lambda: hvp(lambda x: x * x)([1.0], 3.0), TypeError,
+     r"^v must be a sequence of numbers or Values, got float 3.0$"),
+    ("hvp-v-none", lambda: hvp(lambda x: x * x)([1.0], None), TypeError,
+     r"^v must be a sequence of numbers or Values, got NoneType None$"),
+    ("hvp-v-a-str", lambda: hvp(lambda x: x * x)([1.0], "a"), TypeError,
+     r"^v must be a sequence of numbers or Values, got str 'a'$"),
+    ("hvp-v-item-a-str", lambda: hvp(lambda x: x * x)([1.0], ["a"]), TypeError,
+     r"^v must be numbers or Values; v\[0\] is str 'a'$"),
+    ("hvp-v-item-a-bool", lambda: hvp(lambda x: x * x)([1.0], [True]), TypeError,
+     r"^v must be numbers or Values; v\[0\] is bool True$"),
+    ("hvp-xs-item-none", lambda: hvp(lambda x: x * x)([None], [1.0]), TypeError,
+     r"^xs must be numbers or Values; xs\[0\] is NoneType None$"),
+    ("jacobian-f-returns-a-str", lambda: jacobian(lambda x: [x, "s"])(1.0), TypeError,
+     "f's output 1 must return a single Value or number, got str"),
+    ("hessian-f-none", lambda: hessian(None), TypeError, "f must be callable, got NoneType"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
         call()
+
+
+# -- transforms ignore the caller's grad mode -----------------------------------------------------------
+
+def smooth(x, y):
+    return (x * y).sin() + x.exp() * y
+
+
+TRANSFORMS = {
+    "grad": lambda x, y: grad(smooth, argnums=(0, 1))(x, y),
+    "value_and_grad": lambda x, y: value_and_grad(smooth, argnums=(0, 1))(x, y),
+    "grad of grad": lambda x, y: grad(grad(smooth))(x, y),
+    "jacobian": lambda x, y: jacobian(lambda a, b: [smooth(a, b), a * b * b])(x, y),
+    "hessian": lambda x, y: hessian(smooth)(x, y),
+    "hvp": lambda x, y: hvp(smooth)([x, y], [0.5, -2.0]),
+    "jvp": lambda x, y: jvp(smooth, [x, y], [0.5, -2.0]),
+    "jvp of grad": lambda x, y: jvp(grad(smooth), [x, y], [0.5, -2.0]),
+    "gradcheck": lambda x, y: gradcheck(smooth, [x, y]),
+    "gradgradcheck": lambda x, y: gradgradcheck(smooth, [x, y]),
+}
+
+
+def numbers(result):
+    """Any transform's result as nested lists of floats (Values read by their data)."""
+    if isinstance(result, (tuple, list, np.ndarray)):
+        return [numbers(r) for r in result]
+    return result.data if isinstance(result, Value) else float(result)
+
+
+def leaves(result):
+    """The Values in a transform's result."""
+    if isinstance(result, (tuple, list, np.ndarray)):
+        return [v for r in result for v in leaves(r)]
+    return [result] if isinstance(result, Value) else []
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_transforms_give_the_same_numbers_inside_no_grad(name):
+    transform = TRANSFORMS[name]
+    expected = transform(0.3, -0.7)
+    with no_grad():
+        got = transform(0.3, -0.7)
+        assert not is_grad_enabled()  # the caller's mode is left as it was
+    assert is_grad_enabled()
+    assert numbers(got) == numbers(expected) and numbers(got) != []
+    assert not any(leaves(got))  # numbers in, numbers out
+    with no_grad(), enable_grad():
+        assert numbers(transform(0.3, -0.7)) == numbers(expected)
+
+
+@pytest.mark.parametrize("name", sorted(set(TRANSFORMS) - {"gradcheck", "gradgradcheck"}))
+def test_transforms_of_values_inside_no_grad_give_detached_values(name):
+    transform = TRANSFORMS[name]
+    expected = numbers(transform(0.3, -0.7))
+    x, y = Value(0.3), Value(-0.7)
+    connected = transform(x, y)
+    assert numbers(connected) == expected and any(not v.is_leaf for v in leaves(connected))
+    with no_grad():
+        detached = transform(x, y)
+    assert numbers(detached) == expected and leaves(detached)
+    for v in leaves(detached):  # nothing computed inside no_grad leads back to x or y
+        assert not {x, y} & set(topological_order(v))
+
+
+def test_zeros_are_not_the_answer_inside_no_grad():
+    with no_grad():
+        assert grad(lambda x: x**3)(2.0) == 12.0
+        assert grad(lambda x: x**3)(Value(2.0)).data == 12.0
+        np.testing.assert_array_equal(hessian(lambda x, y: x * x * y)(1.0, 2.0), [[4.0, 2.0], [2.0, 0.0]])
+        assert jvp(lambda x: x**3, [2.0], [1.0]) == (8.0, 12.0)
+        assert not is_grad_enabled()
+
+
+@pytest.fixture
+def wrong_sin(fresh_ops):
+    """A primitive whose rule is wrong (sin instead of cos), and one whose rule is not differentiable."""
+    return (primitive(ae.sin, lambda g, x, out: g * ae.sin(x), name="wrong_sin"),
+            primitive(ae.sin, lambda g, x, out: g * math.cos(float(x)), name="flat_sin"))
+
+
+def test_gradcheck_still_fails_a_wrong_rule_inside_no_grad(wrong_sin):
+    bad, flat = wrong_sin
+    with no_grad():
+        with pytest.raises(GradcheckError, match="op 'wrong_sin'"):
+            gradcheck(lambda x: bad(x * x), [0.8])
+        assert not is_grad_enabled()
+        assert gradcheck(lambda x: bad(x), [0.8], raise_exception=False) is False
+        assert gradcheck(lambda x: flat(x), [0.8])  # its first derivative is right
+        with pytest.raises(GradcheckError, match="gradgradcheck failed"):
+            gradgradcheck(lambda x: flat(x), [0.8])
+        assert gradgradcheck(lambda x: flat(x), [0.8], raise_exception=False) is False
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+
+def test_grad_of_a_wrong_rule_is_the_rule_inside_no_grad_too(wrong_sin):
+    bad, _ = wrong_sin
+    expected = grad(lambda x: bad(x))(0.8)
+    assert expected == pytest.approx(math.sin(0.8))  # the (wrong) rule, applied
+    with no_grad():
+        assert grad(lambda x: bad(x))(0.8) == expected
 
 
 def hips_hessian_is_trustworthy(ref, x, h):
