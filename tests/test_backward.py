@@ -177,3 +177,85 @@ def test_create_graph_leaves_accumulate_and_seed_may_be_a_value():
     (x * x).backward(create_graph=True)
     (x * x).backward(create_graph=True, gradient=Value(0.5))
     assert isinstance(x.grad, Value) and x.grad.data == 6.0 + 3.0
+
+
+# -- backward(create_graph=True) inside no_grad ---------------------------------------------------------
+
+def test_create_graph_inside_no_grad_builds_the_derivative_graph():
+    x = Value(3.0)
+    y = x * x * x
+    with ae.no_grad():
+        y.backward(create_graph=True)
+        assert not ae.is_grad_enabled()
+    assert ae.is_grad_enabled()
+    gx = x.grad
+    assert isinstance(gx, Value) and gx.data == 27.0 and not gx.is_leaf  # 3x^2, connected to x
+    x.grad = 0.0
+    gx.backward()
+    assert x.grad == 18.0  # d/dx 3x^2 = 6x: the second derivative is right
+    with ae.no_grad():
+        g = ae.gradients(y, create_graph=True)[x]
+    assert g.data == 27.0 and not g.is_leaf
+    x.grad = 0.0
+    g.backward()
+    assert x.grad == 18.0
+
+
+def test_a_graph_built_inside_no_grad_has_nothing_to_differentiate():
+    x = Value(3.0)
+    with ae.no_grad():
+        z = x * x  # a leaf: recorded nothing
+        z.backward(create_graph=True)
+    assert z.grad == 1.0 and x.grad == 0.0
+
+
+# -- entry points validate their input ------------------------------------------------------------------
+
+def test_numpy_seeds_are_accepted_and_gradients_stay_float():
+    x = Value(2.0)
+    (x * x).backward(np.float32(0.5))
+    assert x.grad == 2.0 and type(x.grad) is float
+    (x * x).backward(np.int64(2))
+    assert x.grad == 10.0 and type(x.grad) is float
+    g = ae.gradients(x * 3, np.float64(2.0))
+    assert g[x] == 6.0 and type(g[x]) is float
+    assert [step.grad for step in ae.backward_steps(x * 3, np.int64(1))][-1] == 3.0
+
+
+def test_backward_steps_checks_its_arguments_before_the_first_step():
+    with pytest.raises(TypeError, match="root must be a Value"):
+        ae.backward_steps(None)  # raised by the call, not later by iteration
+
+
+_x = Value(2.0)
+
+ERROR_CASES = [
+    ("topological_order-none", lambda: topological_order(None), TypeError,
+     r"^root must be a Value, got NoneType None$"),
+    ("topological_order-a-list", lambda: topological_order([_x]), TypeError, r"root must be a Value, got list \["),
+    ("gradients-an-int", lambda: ae.gradients(5), TypeError, r"^root must be a Value, got int 5$"),
+    ("backward_steps-a-str", lambda: ae.backward_steps("x"), TypeError, r"^root must be a Value, got str 'x'$"),
+    ("backward-seed-a-str", lambda: (_x * 2).backward("1"), TypeError, r"gradient must be a real number, got str '1'"),
+    ("backward-seed-none", lambda: (_x * 2).backward(None), TypeError, r"gradient must be a real number, got NoneType"),
+    ("backward-seed-a-bool", lambda: (_x * 2).backward(True), TypeError,
+     r"gradient must be a real number, got bool True"),
+    ("backward-seed-an-array", lambda: (_x * 2).backward(np.array(1.0)), TypeError,
+     r"gradient must be a real number, got ndarray"),
+    ("backward-seed-a-value-without-create_graph", lambda: (_x * 2).backward(Value(1.0)), TypeError,
+     r"gradient must be a real number, got Value"),
+    ("backward-seed-a-str-with-create_graph", lambda: (_x * 2).backward("1", create_graph=True), TypeError,
+     r"gradient must be a real number or a Value, got str '1'"),
+    ("backward-seed-too-big", lambda: (_x * 2).backward(10**400), ValueError,
+     r"gradient must be a number that fits in a float"),
+    ("backward-create_graph-an-int", lambda: (_x * 2).backward(create_graph=1), TypeError,
+     r"create_graph must be a bool.*got int 1"),
+    ("gradients-create_graph-a-str", lambda: ae.gradients(_x * 2, create_graph="yes"), TypeError,
+     r"create_graph must be a bool.*got str 'yes'"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+    assert _x.grad == 0.0  # nothing was written before the error
