@@ -4,9 +4,21 @@ import math
 import sys
 import threading
 
+import numpy as np
 import pytest
 
-from autograd_engine import Value, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
+from autograd_engine import (
+    AnomalyError,
+    Value,
+    backward_steps,
+    detect_anomaly,
+    enable_grad,
+    gradients,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    vsum,
+)
 
 
 def test_no_grad_context_and_restore():
@@ -152,3 +164,131 @@ def test_anomaly_backward_gives_the_same_gradients_when_finite():
         y = (x * w).tanh() + x.exp()
         y.backward()
     assert x.grad == pytest.approx(-1.5 * (1 - math.tanh(-0.75) ** 2) + math.exp(0.5), rel=1e-14)
+
+
+# -- every way a non-finite number enters backward ------------------------------------------------------
+
+NON_FINITE = [math.nan, math.inf, -math.inf, np.float32("nan"), np.float64("inf")]
+
+
+def labelled(x: Value, label: str) -> Value:
+    x.label = label
+    return x
+
+
+def same_non_finite(got, expected) -> bool:
+    return math.isnan(got) if math.isnan(expected) else got == expected
+
+
+@pytest.mark.parametrize("seed", NON_FINITE)
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_non_finite_seed_names_the_root(seed, create_graph):
+    x = Value(2.0, "x")
+    y = labelled(x * 3, "y")
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        y.backward(gradient=seed, create_graph=create_graph)
+    assert info.value.node is y
+    assert str(info.value).startswith(f"op '*' (label 'y'): the seed passed to backward() gave the gradient "
+                                      f"{float(seed)!r}; the node was created outside detect_anomaly()")
+    assert x.grad == 0.0  # raised before anything was written
+
+
+@pytest.mark.parametrize("run", [
+    lambda y, seed: gradients(y, seed),
+    lambda y, seed: list(backward_steps(y, seed)),
+    lambda y, seed: y.backward(Value(seed), create_graph=True),
+])
+def test_non_finite_seed_is_caught_by_every_sweep(run):
+    with detect_anomaly():
+        x = Value(2.0, "x")
+        line = here()
+        y = labelled(x.tanh(), "root")
+        with pytest.raises(AnomalyError) as info:
+            run(y, math.nan)
+    assert info.value.node is y
+    assert str(info.value).startswith(f"op 'tanh' (label 'root') created at {__file__}:{line}: the seed passed to "
+                                      f"backward() gave the gradient nan")
+
+
+@pytest.mark.parametrize("seed", [math.nan, math.inf])
+def test_non_finite_seed_without_anomaly_mode_follows_ieee(seed):
+    x = Value(2.0)
+    (x * 3).backward(gradient=seed)
+    assert same_non_finite(x.grad, seed * 3)
+
+
+@pytest.mark.parametrize("bad", NON_FINITE)
+@pytest.mark.parametrize("on", ["intermediate", "leaf"])
+def test_hook_returning_a_non_finite_gradient_names_its_node(bad, on):
+    x = Value(2.0, "x")
+    h = labelled(x * 3, "h")
+    (h if on == "intermediate" else x).register_hook(lambda g: bad)
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        (h * h).backward()
+    node, kind = (h, "op '*' (label 'h')") if on == "intermediate" else (x, "leaf (label 'x')")
+    assert info.value.node is node
+    assert str(info.value).startswith(f"{kind}: a hook gave the gradient {float(bad)!r}")
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_hook_returning_a_non_finite_gradient_without_anomaly_mode_follows_ieee(bad):
+    x = Value(2.0)
+    h = x * 3
+    h.register_hook(lambda g: bad)
+    (h * h).backward()
+    assert same_non_finite(x.grad, bad * 3)
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda x: x * 1e308 + x * 1e308, "leaf (label 'x')"),  # x used twice: two finite contributions of 1e308
+    (lambda x: vsum([x, x, x]) * 1e308, "leaf (label 'x')"),  # three, from one node
+    (lambda x: (lambda h: h * 1e308 + h * 1e308)(labelled(x * 1.0, "h")), "op '*' (label 'h')"),
+])
+def test_finite_contributions_that_sum_to_inf_name_the_node(build, name):
+    x = Value(0.5, "x")
+    y = build(x)
+    assert math.isfinite(y.data)
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        y.backward()
+    assert str(info.value).startswith(f"{name}: the sum of the contributions from its consumers gave the gradient inf")
+    x.grad = 0.0
+    y.backward()  # without anomaly mode: IEEE's inf, no error
+    assert x.grad == math.inf
+
+
+def test_overflowing_sum_is_caught_with_create_graph_too():
+    x = Value(0.5, "x")
+    y = x * 1e308 + x * 1e308
+    with detect_anomaly(), pytest.raises(AnomalyError):
+        y.backward(create_graph=True)
+
+
+ERROR_CASES = [
+    ("anomaly-nan-seed", lambda: _in_anomaly(lambda: labelled(Value(1.0) * 2, "y").backward(math.nan)), AnomalyError,
+     r"op '\*' \(label 'y'\).*: the seed passed to backward\(\) gave the gradient nan"),
+    ("anomaly-inf-from-a-hook", lambda: _in_anomaly(lambda: (_hooked(math.inf) * 2).backward()), AnomalyError,
+     r"leaf \(label 'x'\).*: a hook gave the gradient inf"),
+    ("anomaly-overflowing-sum", lambda: _in_anomaly(lambda: (lambda x: x * 1e308 + x * 1e308)(Value(0.5, "x"))
+                                                    .backward()), AnomalyError,
+     r"leaf \(label 'x'\).*: the sum of the contributions from its consumers gave the gradient inf"),
+    ("anomaly-forward-log-of-zero", lambda: _in_anomaly(lambda: Value(0.0).log()), AnomalyError,
+     r"op 'log' \(no label\) created at .*: forward produced -inf"),
+]
+
+
+def _in_anomaly(call):
+    with detect_anomaly():
+        return call()
+
+
+def _hooked(result):
+    x = Value(1.0, "x")
+    x.register_hook(lambda g: result)
+    return x
+
+
+@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+    assert not is_anomaly_enabled()
