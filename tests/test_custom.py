@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from autograd_engine import (
@@ -12,6 +13,8 @@ from autograd_engine import (
     grad,
     gradcheck,
     gradgradcheck,
+    gradients,
+    jvp,
     primitive,
     sin,
 )
@@ -110,4 +113,130 @@ def test_redefining_a_primitive_replaces_it_but_builtins_are_protected():
 def test_bad_definitions(kwargs, exc, pattern):
     with pytest.raises(exc, match=pattern):
         primitive(**kwargs)
+    assert "a" not in OPS
+
+
+# -- a derivative rule's result is checked: count and type, named ------------------------------------------
+
+FORWARDS = {
+    "unary": lambda x: 2 * x,
+    "binary": lambda x, y: x * y,
+    "param": lambda x, c: c * x,
+    "nary": lambda xs: sum(xs),
+}
+N_INPUTS = {"unary": 1, "binary": 2, "param": 1, "nary": 3}
+
+
+def define(name, kind, vjp):
+    return primitive(FORWARDS[kind], vjp, name=name, kind=kind, params=(2.0,) if kind == "param" else ())
+
+
+def apply_to(prim, kind, xs):
+    return prim(*xs, param=2.0) if kind == "param" else prim(*xs)
+
+
+SWEEPS = {
+    "backward": lambda prim, kind: apply_to(prim, kind, [Value(1.0 + i) for i in range(N_INPUTS[kind])]).backward(),
+    "create_graph": lambda prim, kind: apply_to(prim, kind, [Value(1.0 + i) for i in range(N_INPUTS[kind])])
+    .backward(create_graph=True),
+    "gradients": lambda prim, kind: gradients(apply_to(prim, kind, [Value(1.0 + i) for i in range(N_INPUTS[kind])])),
+    "grad": lambda prim, kind: grad(lambda *xs: apply_to(prim, kind, xs),
+                                    argnums=tuple(range(N_INPUTS[kind])))(*[1.0 + i for i in range(N_INPUTS[kind])]),
+    "jvp": lambda prim, kind: jvp(lambda *xs: apply_to(prim, kind, xs), [1.0] * N_INPUTS[kind], [1.0] * N_INPUTS[kind]),
+    "gradcheck": lambda prim, kind: gradcheck(lambda *xs: apply_to(prim, kind, xs), [1.0] * N_INPUTS[kind]),
+}
+
+
+@pytest.mark.parametrize("sweep", sorted(SWEEPS))
+@pytest.mark.parametrize("kind, vjp, returned, expected", [
+    ("binary", lambda g, x, y, out: (g * y, g * x, g), 3, 2),
+    ("binary", lambda g, x, y, out: (g * y,), 1, 2),
+    ("binary", lambda g, x, y, out: [], 0, 2),
+    ("nary", lambda g, xs, out: [g] * (len(xs) + 1), 4, 3),
+    ("nary", lambda g, xs, out: [g], 1, 3),
+])
+def test_wrong_number_of_gradients_names_the_primitive_and_both_counts(sweep, kind, vjp, returned, expected):
+    prim = define("miscounted", kind, vjp)
+    with pytest.raises(ValueError) as info:
+        SWEEPS[sweep](prim, kind)
+    assert str(info.value) == (f"the derivative rule of primitive 'miscounted' returned {returned} gradient(s); "
+                               f"expected {expected}, one per input")
+
+
+@pytest.mark.parametrize("sweep", sorted(SWEEPS))
+@pytest.mark.parametrize("kind, vjp, what", [
+    ("binary", lambda g, x, y, out: g, r"returned float 1.0; expected a tuple of 2 gradients, one per input"),
+    ("binary", lambda g, x, y, out: None, r"returned NoneType None; expected a tuple of 2 gradients"),
+    ("nary", lambda g, xs, out: {"a": g}, r"returned dict .*; expected a tuple of 3 gradients"),
+    ("unary", lambda g, x, out: (g, g), r"returned tuple \(1.0, 1.0\) as the gradient of input 0; expected a real "
+                                        r"number or a Value"),
+    ("unary", lambda g, x, out: "g", r"returned str 'g' as the gradient of input 0"),
+    ("unary", lambda g, x, out: True, r"returned bool True as the gradient of input 0"),
+    ("param", lambda g, x, c, out: [g * c], r"returned list \[2.0\] as the gradient of input 0"),
+    ("nary", lambda g, xs, out: [g, "a", g], r"returned str 'a' as the gradient of input 1"),
+    ("binary", lambda g, x, y, out: (g, None), r"returned NoneType None as the gradient of input 1"),
+])
+def test_wrong_type_of_gradient_names_the_primitive(sweep, kind, vjp, what):
+    prim = define("mistyped", kind, vjp)
+    with pytest.raises(TypeError, match=r"^the derivative rule of primitive 'mistyped' " + what):
+        SWEEPS[sweep](prim, kind)
+
+
+@pytest.mark.parametrize("d", [np.float32(0.5), np.float64(0.5), np.int64(2), 2])
+def test_rule_may_return_any_real_number(d):
+    prim = define("numpy_rule", "unary", lambda g, x, out: d)
+    x = Value(1.0)
+    prim(x).backward()
+    assert x.grad == float(d)
+    assert grad(lambda v: prim(v))(1.0) == float(d)
+
+
+def test_rule_may_return_a_list_or_a_tuple():
+    as_list = define("as_list", "binary", lambda g, x, y, out: [g * y, g * x])
+    x, y = Value(2.0), Value(3.0)
+    as_list(x, y).backward()
+    assert (x.grad, y.grad) == (3.0, 2.0)
+
+
+def _undefined_forward_kind():
+    return primitive(lambda *xs: 0.0, lambda g, xs, out: [g], name="variadic")
+
+
+ERROR_CASES = [
+    ("primitive-forward-an-int", lambda: primitive(3, lambda g, x, out: g, name="a"), TypeError,
+     r"forward must be callable, got int"),
+    ("primitive-vjp-none", lambda: primitive(abs, None, name="a"), TypeError, r"vjp must be callable"),
+    ("primitive-lambda-without-name", lambda: primitive(lambda x: x, lambda g, x, out: g), ValueError,
+     r"name is required"),
+    ("primitive-name-an-int", lambda: primitive(abs, lambda g, x, out: g, name=3), TypeError,
+     r"name must be a str, got int 3"),
+    ("primitive-builtin-name", lambda: primitive(abs, lambda g, x, out: g, name="exp"), ValueError,
+     r"'exp' is a built-in op"),
+    ("primitive-kind-unknown", lambda: primitive(abs, lambda g, x, out: g, name="a", kind="ternary"), ValueError,
+     r"kind must be one of unary, param, binary, nary"),
+    ("primitive-kind-an-int", lambda: primitive(abs, lambda g, x, out: g, name="a", kind=1), TypeError,
+     r"kind must be a str"),
+    ("primitive-variadic-forward", _undefined_forward_kind, TypeError, r"forward takes 0 arguments: pass kind="),
+    ("primitive-bad-domain", lambda: primitive(abs, lambda g, x, out: g, name="a", domain=((1.0, 0.0),)), ValueError,
+     r"domain"),
+    ("primitive-too-many-gradients", lambda: SWEEPS["backward"](define("three", "binary", lambda g, x, y, out:
+                                                                       (g, g, g)), "binary"), ValueError,
+     r"primitive 'three' returned 3 gradient\(s\); expected 2, one per input"),
+    ("primitive-gradient-a-str", lambda: SWEEPS["backward"](define("strs", "unary", lambda g, x, out: "g"), "unary"),
+     TypeError, r"primitive 'strs' returned str 'g' as the gradient of input 0"),
+    ("primitive-applied-to-three", lambda: define("pair", "binary", lambda g, x, y, out: (g, g))(1.0, 2.0, 3.0),
+     ValueError, r"op 'pair' takes 2 argument\(s\), got 3"),
+    ("primitive-param-missing", lambda: define("scaled", "param", lambda g, x, c, out: g * c)(Value(1.0)),
+     TypeError, r"op 'scaled' needs a param, got param=None"),
+    ("primitive-param-a-str", lambda: define("scaled2", "param", lambda g, x, c, out: g * c)(Value(1.0), param="2"),
+     TypeError, r"param must be a real number, got str '2'"),
+    ("primitive-argument-a-str", lambda: define("twice", "unary", lambda g, x, out: 2 * g)("x"), TypeError,
+     r"argument 0 of 'twice' must be a Value or a real number, got str 'x'"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
     assert "a" not in OPS
