@@ -240,3 +240,108 @@ def test_numpy_elementwise_and_ufuncs():
     for v, x in zip(arr, [0.5, -1.0]):
         assert v.grad == pytest.approx(3 * (1 - math.tanh(3 * x) ** 2) - math.exp(x), rel=1e-12)
     assert isinstance(np.float64(2.0) * Value(3.0), Value) and (np.float64(2.0) * Value(3.0)).data == 6.0
+
+
+# -- NumPy scalars are numbers; bool is not ------------------------------------------------------------------
+
+NUMPY_SCALARS = [np.float32(2.5), np.float64(0.1), np.float16(0.5), np.int64(3), np.int32(-2), np.uint8(3)]
+OPERATORS = {
+    "+": (lambda a, b: a + b, lambda a, b: a + b),
+    "-": (lambda a, b: a - b, lambda a, b: a - b),
+    "*": (lambda a, b: a * b, lambda a, b: a * b),
+    "/": (lambda a, b: a / b, lambda a, b: a / b),
+    "**": (lambda a, b: a**b, lambda a, b: a**b),
+}
+
+
+@pytest.mark.parametrize("s", NUMPY_SCALARS, ids=repr)
+@pytest.mark.parametrize("name", sorted(OPERATORS))
+def test_numpy_scalars_in_arithmetic_on_either_side(s, name):
+    on_values, on_floats = OPERATORS[name]
+    if name == "**":
+        s = type(s)(abs(s))  # a negative base with a fractional exponent is nan (test_pow_edges)
+    c = float(s)
+    x = Value(1.5)
+    for y, expected in [(on_values(x, s), on_floats(1.5, c)), (on_values(s, x), on_floats(c, 1.5))]:
+        assert type(y) is Value and type(y.data) is float, (name, y)
+        assert y.data == pytest.approx(expected, rel=1e-15), (name, y.data, expected)
+    y = on_values(x, s) + on_values(s, x)
+    y.backward()
+    assert type(x.grad) is float
+    h = 1e-6
+    numeric = (on_floats(1.5 + h, c) + on_floats(c, 1.5 + h) - on_floats(1.5 - h, c) - on_floats(c, 1.5 - h)) / (2 * h)
+    assert x.grad == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("s", NUMPY_SCALARS, ids=repr)
+def test_numpy_scalars_everywhere_a_number_goes(s):
+    c = float(s)
+    v = Value(s, "v")
+    assert type(v.data) is float and v.data == c
+    assert Value(-1.0).leaky_relu(np.float32(0.5)).data == -0.5
+    assert vsum([s, Value(1.0)]).data == c + 1.0
+    assert dot([s], [Value(2.0)]).data == 2 * c
+    assert ae.apply("**", Value(2.0), param=s).data == pytest.approx(2.0**c, rel=1e-15)
+    x = Value(2.0)
+    (x * x).backward(s)
+    assert x.grad == 4.0 * c and type(x.grad) is float
+    assert (Value(c) < s + 1) and (Value(c) >= s)
+
+
+@pytest.mark.parametrize("b", [True, False, np.bool_(True)], ids=repr)
+def test_bool_is_rejected_everywhere_it_was(b):
+    x = Value(1.0)
+    for call in (lambda: Value(b), lambda: x + b, lambda: b + x, lambda: x * b, lambda: b * x, lambda: x - b,
+                 lambda: x / b, lambda: x**b, lambda: x < b, lambda: x.leaky_relu(b), lambda: x.backward(b),
+                 lambda: ae.exp(b), lambda: vsum([x, b]), lambda: ae.apply("*", x, b),
+                 lambda: ae.apply("**", x, param=b)):
+        with pytest.raises(TypeError):
+            call()
+    assert x.grad == 0.0
+
+
+_v = Value(1.0)
+
+ERROR_CASES = [
+    ("Value-a-bool", lambda: Value(True), TypeError, r"^data must be a real number, got bool True$"),
+    ("Value-a-numpy-bool", lambda: Value(np.bool_(False)), TypeError, r"data must be a real number, got bool"),
+    ("Value-a-str", lambda: Value("1.0"), TypeError, r"^data must be a real number, got str '1.0'$"),
+    ("Value-none", lambda: Value(None), TypeError, r"^data must be a real number, got NoneType None$"),
+    ("Value-an-array", lambda: Value(np.array([1.0])), TypeError, r"data must be a real number, got ndarray"),
+    ("Value-too-big", lambda: Value(10**400), ValueError, r"data must be a number that fits in a float"),
+    ("Value-label-an-int", lambda: Value(1.0, 3), TypeError, r"^label must be a str, got int 3$"),
+    ("label-set-to-none", lambda: setattr(_v, "label", None), TypeError, r"^label must be a str, got NoneType None$"),
+    ("add-a-str", lambda: _v + "x", TypeError, r"unsupported operand type\(s\) for \+: 'Value' and 'str'"),
+    ("add-a-bool", lambda: _v + True, TypeError, r"unsupported operand type\(s\) for \+: 'Value' and 'bool'"),
+    ("pow-a-list", lambda: _v ** [2], TypeError, r"unsupported operand type\(s\) for \*\* or pow\(\)"),
+    ("compare-a-str", lambda: _v < "x", TypeError,
+     r"^the other operand of a comparison must be a real number, got str 'x'$"),
+    ("leaky_relu-slope-a-str", lambda: _v.leaky_relu("0.1"), TypeError, r"^slope must be a real number, got str"),
+    ("exp-a-str", lambda: ae.exp("2"), TypeError, r"exp\(\) expects a Value or a real number, got str"),
+    ("apply-unary-with-two-args", lambda: ae.apply("exp", _v, _v), ValueError,
+     r"^op 'exp' takes 1 argument\(s\), got 2$"),
+    ("apply-binary-with-three-args", lambda: ae.apply("*", _v, 2, 3), ValueError,
+     r"^op '\*' takes 2 argument\(s\), got 3$"),
+    ("apply-softmax-with-three-args", lambda: ae.apply("softmax", _v, _v, _v), ValueError,
+     r"^op 'softmax' takes 2 argument\(s\), got 3$"),
+    ("apply-dot-odd", lambda: ae.apply("dot", 1, 2, 3), ValueError,
+     r"^op 'dot' takes a multiple of 2 arguments \(at least 2\), got 3$"),
+    ("apply-sum-nothing", lambda: ae.apply("sum"), ValueError, r"^op 'sum' takes at least 1 argument, got 0$"),
+    ("apply-param-missing", lambda: ae.apply("**", _v), TypeError, r"^op '\*\*' needs a param, got param=None$"),
+    ("apply-param-to-exp", lambda: ae.apply("exp", _v, param=2), TypeError, r"^op 'exp' takes no param, got param=2$"),
+    ("apply-unknown-op", lambda: ae.apply("nope", _v), ValueError, r"^no op named 'nope' is registered; known ops: "),
+    ("apply-op-an-int", lambda: ae.apply(3, _v), TypeError, r"op must be an Op or the name of one, got int"),
+    ("apply-argument-a-str", lambda: ae.apply("exp", "x"), TypeError,
+     r"^argument 0 of 'exp' must be a Value or a real number, got str 'x'$"),
+    ("vsum-a-number", lambda: vsum(1.0), TypeError, r"values must be an iterable of Values or numbers, got float"),
+    ("dot-lengths-differ", lambda: dot([_v, _v], [_v]), ValueError, r"same length, got 2 and 1"),
+    ("logsumexp-empty", lambda: logsumexp([]), ValueError, r"logsumexp\(\) needs at least one value"),
+    ("softmax-item-a-str", lambda: softmax([_v, "x"]), TypeError,
+     r"values\[1\] must be a Value or a real number, got str"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
