@@ -4,12 +4,11 @@ A Hypothesis state machine builds a graph one operation at a time (reusing nodes
 freely, ``a * a`` included), calls ``backward`` (with seeds, repeatedly, under
 ``no_grad`` or ``detect_anomaly``), ``gradients`` (also with ``create_graph``),
 resets leaves, creates nodes inside ``no_grad`` and ``enable_grad`` blocks, and
-registers and removes hooks, in any order. After every
-step each node's ``.data`` and ``.grad`` and every hook's calls are compared with a
-reference engine written here in a few lines: each node is a record of its value,
-its parents' positions and its local derivatives, computed by hand; the reverse
-sweep walks the nodes in creation order, which is a topological order by
-construction.
+registers and removes hooks, in any order. After every step each node's ``.data``
+and ``.grad`` and every hook's calls are compared with a reference engine written
+here in a few lines: each node is a record of its value, its parents' positions and
+its local derivatives, computed by hand; the reverse sweep walks the nodes in
+creation order, which is a topological order by construction.
 
 The semantics checked: leaves accumulate across backward calls and intermediate
 nodes hold the gradient of the latest backward that reached them; a node made under
