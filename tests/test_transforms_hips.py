@@ -185,7 +185,7 @@ def hips(nest, closure=()):
 
 
 @pytest.mark.filterwarnings("ignore:Output seems independent of input")
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(nest=nests(), data=st.data())
 def test_random_nested_transforms_match_hips_autograd(nest, data):
     xs = data.draw(st.lists(POINTS, min_size=nest.arity, max_size=nest.arity))
