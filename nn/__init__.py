@@ -8,18 +8,23 @@
 True
 """
 
+from .containers import Residual, Sequential
 from .data import DATASETS, batches, make_blobs, make_circles, make_moons, make_spirals, make_xor
-from .layers import Embedding, LayerNorm, Linear, RMSNorm, SelfAttention
+from .layers import Embedding, Linear, SelfAttention
 from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
-from .module import ACTIVATIONS, MLP, Activation, BatchNorm, Layer, Module, Neuron, Residual, Sequential
+from .mlp import ACTIVATIONS, INITS, MLP, Activation, Layer, Neuron
+from .module import MODULES, Module, register_module
+from .norm import BatchNorm, LayerNorm, RMSNorm
 from .optim import OPTIMIZERS, SGD, Adam, CosineLR, LinearLR, Optimizer, RMSprop, StepLR, clip_grad_norm
 from .plot import plot_decision_boundary, plot_history
 from .serialization import load, save
 from .train import History, accuracy, fit, predict
 
 __all__ = [
-    "Module", "Neuron", "Layer", "MLP", "Activation", "Sequential", "Residual", "BatchNorm", "ACTIVATIONS",
-    "Linear", "Embedding", "LayerNorm", "RMSNorm", "SelfAttention",
+    "Module", "MODULES", "register_module",
+    "Neuron", "Layer", "MLP", "Activation", "ACTIVATIONS", "INITS", "Sequential", "Residual",
+    "BatchNorm", "LayerNorm", "RMSNorm",
+    "Linear", "Embedding", "SelfAttention",
     "mse", "binary_cross_entropy", "cross_entropy", "hinge", "LOSSES",
     "Optimizer", "SGD", "RMSprop", "Adam", "StepLR", "LinearLR", "CosineLR", "clip_grad_norm", "OPTIMIZERS",
     "make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs", "batches", "DATASETS",

@@ -1,31 +1,27 @@
-"""Building blocks of modern architectures, from Value nodes: Linear, Embedding, norms, self-attention.
+"""Building blocks of modern architectures, from Value nodes: Linear, Embedding, self-attention.
 
 They work on one sequence at a time: a vector is a list of Values, a sequence a
-list of vectors.
+list of vectors. (The norms, ``LayerNorm`` and ``RMSNorm``, are in ``nn.norm``.)
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_engine import Value, dot, softmax, vsum
+from autograd_engine import Value, dot, softmax
+from autograd_engine.validation import as_bool, as_int, as_real, python_rng
 
-from .module import Module, _check_size, _rng
+from .module import Module, as_count, as_size, as_vector, config_arguments, register_module
 
-__all__ = ["Linear", "Embedding", "LayerNorm", "RMSNorm", "SelfAttention"]
+__all__ = ["Linear", "Embedding", "SelfAttention"]
 
 Vector = list[Value]
 
 
-def _vector(x: Sequence[Any], size: int, who: str) -> list[Any]:
-    if len(x) != size:
-        raise ValueError(f"{who} expects vectors of {size} values, got {len(x)}")
-    return list(x)
-
-
+@register_module
 class Linear(Module):
     """``W x + b``: ``nout`` outputs, always returned as a list (unlike ``Layer`` with one neuron).
 
@@ -36,22 +32,36 @@ class Linear(Module):
     """
 
     def __init__(self, nin: int, nout: int, bias: bool = True, seed: int | random.Random | None = None):
-        nin, nout = _check_size(nin, "nin"), _check_size(nout, "nout")
-        rng = _rng(seed)
+        nin, nout = as_size(nin, "nin"), as_size(nout, "nout")
+        bias = as_bool(bias, "bias")
+        rng = python_rng(seed)
         bound = 1 / math.sqrt(nin)
         self.weight = [[Value(rng.uniform(-bound, bound)) for _ in range(nin)] for _ in range(nout)]
         self.bias = [Value(0.0) for _ in range(nout)] if bias else []
         self.nin = nin
 
     def forward(self, x: Sequence[Value | float]) -> Vector:
-        x = _vector(x, self.nin, "Linear")
+        """``W x + b`` for one vector of ``nin`` numbers or Values."""
+        x = as_vector(x, self.nin, "Linear")
         out = [dot(row, x) for row in self.weight]
         return [o + b for o, b in zip(out, self.bias)] if self.bias else out
+
+    def config(self) -> dict[str, Any]:
+        """``{"type": "Linear", "nin", "nout", "bias"}``."""
+        return {"type": "Linear", "nin": self.nin, "nout": len(self.weight), "bias": bool(self.bias)}
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        """``nout * nin`` weights, and ``nout`` biases when ``bias``."""
+        arguments = config_arguments(cls, config)
+        nin, nout = as_count(arguments["nin"], "nin"), as_count(arguments["nout"], "nout")
+        return nout * nin + (nout if as_bool(arguments["bias"], "bias") else 0)
 
     def __repr__(self) -> str:
         return f"Linear({self.nin} -> {len(self.weight)}{'' if self.bias else ', no bias'})"
 
 
+@register_module
 class Embedding(Module):
     """A table of ``num`` learned vectors of size ``dim``; calling it with an index returns that row.
 
@@ -61,65 +71,37 @@ class Embedding(Module):
     """
 
     def __init__(self, num: int, dim: int, seed: int | random.Random | None = None, scale: float = 1.0):
-        self.num, self.dim = _check_size(num, "num"), _check_size(dim, "dim")
-        rng = _rng(seed)
-        self.weight = [[Value(rng.gauss(0.0, scale)) for _ in range(dim)] for _ in range(num)]
+        self.num, self.dim = as_size(num, "num"), as_size(dim, "dim")
+        self.scale = as_real(scale, "scale", finite=True, minimum=0)
+        rng = python_rng(seed)
+        self.weight = [[Value(rng.gauss(0.0, self.scale)) for _ in range(self.dim)] for _ in range(self.num)]
 
     def forward(self, index: int) -> Vector:
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < self.num:
-            raise ValueError(f"Embedding index must be an int from 0 to {self.num - 1}, got {index!r}")
-        return list(self.weight[index])
+        """Row ``index`` (an int from 0 to ``num - 1``; NumPy ints too) of the table: its parameters themselves."""
+        return list(self.weight[as_int(index, "Embedding index", minimum=0, maximum=self.num - 1)])
+
+    def config(self) -> dict[str, Any]:
+        """``{"type": "Embedding", "num", "dim", "scale"}``."""
+        return {"type": "Embedding", "num": self.num, "dim": self.dim, "scale": self.scale}
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        """``num * dim`` entries."""
+        arguments = config_arguments(cls, config)
+        return as_count(arguments["num"], "num") * as_count(arguments["dim"], "dim")
 
     def __repr__(self) -> str:
         return f"Embedding({self.num}, {self.dim})"
 
 
-class LayerNorm(Module):
-    """Normalise a vector to zero mean and unit variance over its features, then scale and shift.
-
-    >>> out = LayerNorm(3)([1.0, 2.0, 3.0])
-    >>> [round(v.data, 4) for v in out]
-    [-1.2247, 0.0, 1.2247]
-    """
-
-    def __init__(self, dim: int, eps: float = 1e-5):
-        self.dim = _check_size(dim, "dim")
-        self.eps = float(eps)
-        self.gamma = [Value(1.0) for _ in range(dim)]
-        self.beta = [Value(0.0) for _ in range(dim)]
-
-    def forward(self, x: Sequence[Value | float]) -> Vector:
-        x = _vector(x, self.dim, "LayerNorm")
-        mean = vsum(x) * (1.0 / self.dim)
-        centred = [v - mean for v in x]
-        inv = (vsum(c * c for c in centred) * (1.0 / self.dim) + self.eps) ** -0.5
-        return [c * inv * g + b for c, g, b in zip(centred, self.gamma, self.beta)]
-
-    def __repr__(self) -> str:
-        return f"LayerNorm({self.dim})"
+def _attention_sizes(dim: Any, heads: Any, size: Callable[[Any, str], int] = as_size) -> tuple[int, int]:
+    dim, heads = size(dim, "dim"), size(heads, "heads")
+    if dim % heads:
+        raise ValueError(f"dim ({dim}) must be divisible by heads ({heads})")
+    return dim, heads
 
 
-class RMSNorm(Module):
-    """Scale a vector by the inverse of its root mean square, then by a learned gain.
-
-    >>> [round(v.data, 4) for v in RMSNorm(2)([3.0, 4.0])]
-    [0.8485, 1.1314]
-    """
-
-    def __init__(self, dim: int, eps: float = 1e-5):
-        self.dim = _check_size(dim, "dim")
-        self.eps = float(eps)
-        self.gamma = [Value(1.0) for _ in range(dim)]
-
-    def forward(self, x: Sequence[Value | float]) -> Vector:
-        x = _vector(x, self.dim, "RMSNorm")
-        inv = (vsum(v * v for v in x) * (1.0 / self.dim) + self.eps) ** -0.5
-        return [v * inv * g for v, g in zip(x, self.gamma)]
-
-    def __repr__(self) -> str:
-        return f"RMSNorm({self.dim})"
-
-
+@register_module
 class SelfAttention(Module):
     """Multi-head scaled dot-product self-attention over a sequence of vectors.
 
@@ -136,15 +118,15 @@ class SelfAttention(Module):
     """
 
     def __init__(self, dim: int, heads: int = 1, causal: bool = True, seed: int | random.Random | None = None):
-        self.dim, self.heads = _check_size(dim, "dim"), _check_size(heads, "heads")
-        if dim % heads:
-            raise ValueError(f"dim ({dim}) must be divisible by heads ({heads})")
-        rng = _rng(seed)
-        self.query, self.key, self.value, self.out = (Linear(dim, dim, bias=False, seed=rng) for _ in range(4))
-        self.causal = bool(causal)
+        self.dim, self.heads = _attention_sizes(dim, heads)
+        self.causal = as_bool(causal, "causal")
+        rng = python_rng(seed)
+        self.query, self.key, self.value, self.out = (Linear(self.dim, self.dim, bias=False, seed=rng)
+                                                      for _ in range(4))
         self.attention: list[list[list[float]]] = []
 
     def forward(self, xs: Sequence[Sequence[Value | float]]) -> list[Vector]:
+        """One output vector per position of the sequence ``xs`` (a list of ``dim``-vectors)."""
         if not xs:
             raise ValueError("SelfAttention needs a sequence of at least one vector")
         qs = [self.query(x) for x in xs]
@@ -165,6 +147,17 @@ class SelfAttention(Module):
                 heads_out[t] += [dot(probs, [vs[u][cols][j] for u in visible]) for j in range(d)]
             self.attention.append(weights)
         return [self.out(o) for o in heads_out]
+
+    def config(self) -> dict[str, Any]:
+        """``{"type": "SelfAttention", "dim", "heads", "causal"}``."""
+        return {"type": "SelfAttention", "dim": self.dim, "heads": self.heads, "causal": self.causal}
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        """Four ``dim x dim`` projections."""
+        arguments = config_arguments(cls, config)
+        dim, _ = _attention_sizes(arguments["dim"], arguments["heads"], as_count)
+        return 4 * dim * dim
 
     def __repr__(self) -> str:
         return f"SelfAttention(dim={self.dim}, heads={self.heads}, causal={self.causal})"

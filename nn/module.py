@@ -1,57 +1,71 @@
-"""Modules: networks built from ``Value`` nodes, with parameters found automatically.
+"""The ``Module`` base class, and the one registry through which saved architectures are rebuilt.
 
-``Neuron``, ``Layer`` and ``MLP`` take the same constructor arguments, call
-convention and parameter order as micrograd 0.1.0's ``nn``, so code written for
-it runs unchanged; with the default global ``random`` and the same seed they
-even start from the same weights.
+A module finds its parameters in its attributes, names them, and saves and restores
+them (``state_dict`` / ``load_state_dict``). Its ``config()`` describes its
+architecture as plain JSON data (``{"type": "Linear", "nin": 3, "nout": 2, ...}``);
+``MODULES`` maps each ``"type"`` to its class, and :func:`build_module` turns a
+description back into a fresh module. Every module the library ships is registered;
+register your own with the :func:`register_module` decorator.
+
+The modules themselves live one idea a file: ``mlp`` (micrograd's Neuron, Layer, MLP),
+``containers`` (Sequential, Residual), ``norm`` (BatchNorm, LayerNorm, RMSNorm) and
+``layers`` (Linear, Embedding, SelfAttention).
 """
 
 from __future__ import annotations
 
-import math
-import random
-from collections.abc import Callable, Iterator, Sequence
+import inspect
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from autograd_engine import Value, dot, vsum
+from autograd_engine import Value
+from autograd_engine.validation import as_bool, as_int, as_real, describe, is_int, is_real
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "Activation", "Sequential", "Residual", "BatchNorm", "ACTIVATIONS",
-           "INITS"]
+__all__ = ["Module", "MODULES", "register_module", "build_module", "architecture_size", "MAX_SIZE"]
 
-#: name -> function of a Value; "linear" is the identity.
-ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": Value.leaky_relu,
-    "linear": lambda v: v,
-}
-INITS = ("uniform", "xavier", "he")
+#: The largest size any one constructor argument may have (a width, a dimension, a count): each
+#: parameter is a Python object of about a hundred bytes, so ten million of them already fill a gigabyte.
+MAX_SIZE = 10**7
 
-Rng = random.Random
+#: The registry: ``config()["type"]`` -> the class that ``build_module`` calls to rebuild it.
+MODULES: dict[str, type[Module]] = {}
 
+def as_size(n: Any, name: str, maximum: int | None = MAX_SIZE) -> int:
+    """``n`` as a size: an int (NumPy ints too) from 1 to ``maximum``, else an error naming ``name``.
 
-def _rng(seed: int | random.Random | None) -> random.Random | Any:
-    """A ``random.Random`` from ``seed``; the global ``random`` module (micrograd's choice) for None."""
-    if seed is None or seed is random:
-        return random
-    if isinstance(seed, random.Random):
-        return seed
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return random.Random(seed)
-    raise TypeError(f"seed must be an int, a random.Random or None, got {type(seed).__name__}")
+    Raises:
+        TypeError: ``n`` is not an int (``bool``, float, ``None``, str ...).
+        ValueError: ``n`` is below 1 or above ``maximum``.
 
-
-def _check_size(n: Any, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {n!r}")
+    >>> as_size(3, "nin")
+    3
+    """
+    n = as_int(n, name, minimum=1)
+    if maximum is not None and n > maximum:
+        shown = repr(n) if len(str(n)) <= 30 else f"an int of {len(str(n))} digits"
+        raise ValueError(f"{name} must be an int from 1 to {maximum} (nn.module.MAX_SIZE), got {shown}")
     return n
 
 
-def _check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
-    return activation
+def as_count(n: Any, name: str) -> int:
+    """A size read from an architecture description by ``config_size``: an int >= 1, of any magnitude.
+
+    Sizes are not bounded here, so that ``nn.load`` compares the total with its
+    ``max_parameters`` first; the constructor bounds each one when the model is built.
+    """
+    return as_size(n, name, maximum=None)
+
+
+def as_vector(x: Any, size: int, who: str) -> list[Any]:
+    """``x`` as a list of ``size`` elements, or a ValueError naming the module ``who``."""
+    if len(x) != size:
+        raise ValueError(f"{who} expects vectors of {size} values, got {len(x)}")
+    return list(x)
+
+
+def as_list(x: Any) -> list[Any]:
+    """``x`` itself when it is a list (a vector), else ``[x]`` (one scalar)."""
+    return x if isinstance(x, list) else [x]
 
 
 class Module:
@@ -70,11 +84,14 @@ class Module:
                 return self.w * x + self.b
 
     Call a module to run ``forward`` (or define ``__call__`` directly, micrograd style).
+    To make ``nn.load`` rebuild it from a file, give it ``config()`` and decorate the class
+    with :func:`register_module`.
     """
 
     training: bool = True
 
     def forward(self, *args: Any) -> Any:
+        """The module's output for one sample; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} must define forward() or __call__()")
 
     def __call__(self, *args: Any) -> Any:
@@ -143,8 +160,7 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (``True``) or evaluation mode on this module and all inside it; returns self."""
-        if not isinstance(mode, bool):
-            raise TypeError(f"mode must be a bool, got {type(mode).__name__}")
+        mode = as_bool(mode, "mode")
         for m in self.modules():
             m.training = mode
         return self
@@ -168,10 +184,15 @@ class Module:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Set every parameter and buffer from ``state``, checking everything before assigning anything.
 
+        Values may be any real number (``int``, ``float``, NumPy scalars); ``bool`` is not one.
+
         Raises:
             TypeError: ``state`` is not a dict.
-            ValueError: names are missing or unexpected, or a value is not a real number;
-                the module is then left exactly as it was.
+            ValueError: names are missing or unexpected, or a value is not a real number (or does not
+                fit in a float); the module is then left exactly as it was.
+
+        >>> m = Module(); m.w = Value(0.0); m.load_state_dict({"w": 2}); m.w.data
+        2.0
         """
         if not isinstance(state, dict):
             raise TypeError(f"state must be a dict of names to numbers, got {type(state).__name__}")
@@ -188,19 +209,50 @@ class Module:
                 parts.append(f"unexpected {len(unexpected)}: {_few([str(k) for k in unexpected])}")
             raise ValueError(f"state does not fit {type(self).__name__} "
                              f"({len(expected)} entries expected, {len(state)} given): {'; '.join(parts)}")
+        values = {}
         for name, v in state.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
+            if not is_real(v):
                 raise ValueError(f"state[{name!r}] must be a real number, got {type(v).__name__}")
+            values[name] = as_real(v, f"state[{name!r}]")  # an int too large for a float is a ValueError
         for name, p in params.items():
-            p.data = float(state[name])
+            p.data = values[name]
         for prefix, m in self._named_modules():
             for bname in getattr(m, "_buffers", ()):
-                values = getattr(m, bname)
-                for i in range(len(values)):
-                    values[i] = float(state[f"{prefix}{bname}.{i}"])
+                buffer = getattr(m, bname)
+                for i in range(len(buffer)):
+                    buffer[i] = values[f"{prefix}{bname}.{i}"]
+
+    # -- architecture --------------------------------------------------------------------------------------
 
     def config(self) -> dict[str, Any] | None:
-        """The constructor arguments that rebuild this architecture (built-in modules), else None."""
+        """The architecture as JSON data: ``{"type": <registered name>, <constructor argument>: value, ...}``.
+
+        The default ``from_config`` rebuilds the module by calling its class with these
+        arguments. ``None`` (the base class's answer) means the module cannot be rebuilt
+        from a file: ``nn.load`` then needs the model to fill as ``into=``.
+        """
+        return None
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Module:
+        """A fresh module (new weights) with the architecture ``config`` describes: ``cls(**arguments)``.
+
+        Containers override it to build the modules inside through :func:`build_module`.
+
+        Raises:
+            ValueError: a required argument is missing or an unknown one is given.
+            TypeError, ValueError: from the constructor, for an invalid value.
+        """
+        return cls(**config_arguments(cls, config, defaults=False))
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int | None:
+        """How many entries ``state_dict()`` of ``cls.from_config(config)`` has, computed without building it.
+
+        ``nn.load`` uses it to refuse a file that describes too large a model before
+        allocating anything. The base class answers ``None`` (unknown: the model is then
+        built first and counted); the shipped modules answer exactly.
+        """
         return None
 
     def __repr__(self) -> str:
@@ -220,317 +272,195 @@ def _natural(name: str) -> list[Any]:
     return [int(t) if t.isdigit() else t for t in name.split(".")]
 
 
+def quote(name: Any) -> str:
+    """``repr(name)``, cut to about 80 characters, for a name in an error message (it may come from a file)."""
+    text = repr(name)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _few(names: list[str], n: int = 5) -> str:
     return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
-class Neuron(Module):
-    """One neuron: ``activation(w . x + b)``.
+# -- the registry ------------------------------------------------------------------------------------------
+
+
+def register_module(cls: type[Module] | None = None, *, name: str | None = None) -> Any:
+    """Class decorator: let ``nn.load`` rebuild this Module subclass from the ``config()`` it saved.
+
+    The class must define ``config()`` returning ``{"type": name, **constructor_arguments}``
+    (JSON data only); ``from_config`` (default: call the class with those arguments) and
+    ``config_size`` (default: unknown) may be overridden.
 
     Args:
-        nin: number of inputs.
-        nonlin: micrograd's switch: ReLU (True, the default) or linear (False).
-        activation: "relu", "tanh", "sigmoid", "leaky_relu" or "linear"; overrides ``nonlin``.
-        init: "uniform" (micrograd's uniform(-1, 1), the default), "xavier" (Glorot uniform)
-            or "he" (Kaiming normal, for ReLU).
-        seed: an int or a ``random.Random`` for reproducible weights; None uses the global
-            ``random`` module, as micrograd does.
-        fused: compute ``w . x`` as one ``dot`` node (fast, readable graphs); False builds
-            micrograd's per-operation graph of ``nin`` products and sums, for teaching.
-        fan_out: the layer's width, used by "xavier".
+        cls: the class (when used as ``@register_module``).
+        name: the ``"type"`` it is saved under; the class's name by default.
 
-    >>> n = Neuron(3, seed=0)
-    >>> len(n.parameters()), n([1.0, 2.0, 3.0]).op
-    (4, 'relu')
-    """
-
-    def __init__(self, nin: int, nonlin: bool = True, *, activation: str | None = None, init: str = "uniform",
-                 seed: int | random.Random | None = None, fused: bool = True, fan_out: int = 1):
-        nin = _check_size(nin, "nin")
-        self.activation = _check_activation(activation or ("relu" if nonlin else "linear"))
-        if init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
-        rng = _rng(seed)
-        if init == "uniform":
-            self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
-        elif init == "xavier":
-            a = math.sqrt(6.0 / (nin + fan_out))
-            self.w = [Value(rng.uniform(-a, a)) for _ in range(nin)]
-        else:
-            std = math.sqrt(2.0 / nin)
-            self.w = [Value(rng.gauss(0.0, std)) for _ in range(nin)]
-        self.b = Value(0.0)
-        self.fused = bool(fused)
-        self._act = ACTIVATIONS[self.activation]
-
-    @property
-    def nonlin(self) -> bool:
-        """micrograd's flag: whether the neuron applies a non-linearity."""
-        return self.activation != "linear"
-
-    def forward(self, x: Sequence[Value | float]) -> Value:
-        if len(x) != len(self.w):
-            raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
-        if self.fused:
-            act = dot(self.w, x) + self.b
-        else:
-            act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        return self._act(act)
-
-    def config(self) -> dict[str, Any]:
-        return {"type": "Neuron", "nin": len(self.w), "activation": self.activation, "fused": self.fused}
-
-    def __repr__(self) -> str:
-        name = "ReLU" if self.activation == "relu" else self.activation.capitalize()
-        return f"{name}Neuron({len(self.w)})"
-
-
-class Layer(Module):
-    """``nout`` neurons on the same inputs; returns one Value when ``nout == 1``, else a list.
-
-    Takes ``Neuron``'s keyword arguments (one ``seed`` generator serves all neurons).
-
-    >>> Layer(2, 3, seed=0)([1.0, -1.0]).__class__.__name__
-    'list'
-    """
-
-    def __init__(self, nin: int, nout: int, **kwargs: Any):
-        nout = _check_size(nout, "nout")
-        kwargs["seed"] = _rng(kwargs.get("seed"))
-        kwargs.setdefault("fan_out", nout)
-        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
-
-    def forward(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        x = [v if isinstance(v, Value) else Value(v) for v in x]  # constants once, shared by all neurons
-        out = [n(x) for n in self.neurons]
-        return out[0] if len(out) == 1 else out
-
-    def config(self) -> dict[str, Any]:
-        n = self.neurons[0]
-        return {"type": "Layer", "nin": len(n.w), "nout": len(self.neurons), "activation": n.activation,
-                "fused": n.fused}
-
-    def __repr__(self) -> str:
-        n = self.neurons[0]
-        return f"Layer({len(n.w)} -> {len(self.neurons)}, {n.activation})"
-
-
-class MLP(Module):
-    """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` like micrograd's.
-
-    Hidden layers use ``activation`` (ReLU by default), the last layer
-    ``output_activation`` (linear by default). Parameters are labelled with their
-    names, so drawings can group them (``group_by="layers.0."``).
-
-    Args:
-        nin: number of inputs.
-        nouts: the width of each layer.
-        activation, output_activation: activation names (see ``Neuron``).
-        init, seed, fused: as for ``Neuron``; one generator serves the whole network.
-
-    >>> model = MLP(2, [4, 1], seed=0)
-    >>> model.num_parameters(), model
-    (17, MLP(2 -> 4 -> 1, activation=relu, 17 parameters))
-    """
-
-    def __init__(self, nin: int, nouts: Sequence[int], *, activation: str = "relu",
-                 output_activation: str = "linear", init: str = "uniform",
-                 seed: int | random.Random | None = None, fused: bool = True):
-        nin = _check_size(nin, "nin")
-        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
-        sizes = [nin] + [_check_size(n, "each layer width") for n in nouts]
-        _check_activation(activation)
-        _check_activation(output_activation)
-        rng = _rng(seed)
-        self.layers = [Layer(sizes[i], sizes[i + 1], init=init, seed=rng, fused=fused,
-                             activation=activation if i < len(nouts) - 1 else output_activation)
-                       for i in range(len(nouts))]
-        self._config = {"nin": nin, "nouts": list(nouts), "activation": activation,
-                        "output_activation": output_activation, "init": init, "fused": fused}
-        self.label_parameters()
-
-    def forward(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def config(self) -> dict[str, Any]:
-        return {"type": "MLP", **self._config}
-
-    def __repr__(self) -> str:
-        sizes = " -> ".join(str(s) for s in [self._config["nin"], *self._config["nouts"]])
-        return f"MLP({sizes}, activation={self._config['activation']}, {self.num_parameters()} parameters)"
-
-
-class Activation(Module):
-    """An activation applied to every element: ``Activation("tanh")``; for use between other modules.
-
-    >>> [v.data for v in Activation("relu")([Value(-1.0), Value(2.0)])]
-    [0.0, 2.0]
-    """
-
-    def __init__(self, name: str):
-        self.name = _check_activation(name)
-        self._fn = ACTIVATIONS[name]
-
-    def forward(self, x: Any) -> Any:
-        if isinstance(x, list):
-            return [self._fn(v if isinstance(v, Value) else Value(v)) for v in x]
-        return self._fn(x if isinstance(x, Value) else Value(x))
-
-    def config(self) -> dict[str, Any]:
-        return {"type": "Activation", "name": self.name}
-
-    def __repr__(self) -> str:
-        return f"Activation({self.name})"
-
-
-class Sequential(Module):
-    """Modules applied one after another.
-
-    >>> model = Sequential(Layer(2, 4, seed=0), Layer(4, 1, nonlin=False, seed=1))
-    >>> model([1.0, 2.0]).op
-    '+'
-    """
-
-    def __init__(self, *modules: Module):
-        for i, m in enumerate(modules):
-            if not isinstance(m, Module):
-                raise TypeError(f"Sequential takes Modules; argument {i} is a {type(m).__name__}")
-        self._steps = list(modules)
-        self.label_parameters()
-
-    def _children(self) -> Iterator[tuple[str, Any]]:
-        for i, m in enumerate(self._steps):
-            yield str(i), m
-
-    def __getitem__(self, i: int) -> Module:
-        return self._steps[i]
-
-    def __len__(self) -> int:
-        return len(self._steps)
-
-    def forward(self, x: Any) -> Any:
-        for m in self._steps:
-            x = m(x)
-        return x
-
-    def forward_batch(self, xs: Sequence[Any]) -> list[Any]:
-        for m in self._steps:
-            xs = m.forward_batch(xs)
-        return xs
-
-    def config(self) -> dict[str, Any] | None:
-        configs = [m.config() for m in self._steps]
-        return None if any(c is None for c in configs) else {"type": "Sequential", "modules": configs}
-
-    def __repr__(self) -> str:
-        inner = "".join(f"\n  ({i}): {m!r}" for i, m in enumerate(self._steps))
-        return f"Sequential({inner}\n)"
-
-
-def _as_list(x: Any) -> list[Any]:
-    return x if isinstance(x, list) else [x]
-
-
-class Residual(Module):
-    """``x + module(x)``, elementwise: the skip connection that keeps gradients flowing.
+    Returns:
+        The class itself (or, with only ``name`` given, a decorator).
 
     Raises:
-        ValueError: (when called) the module's output is not the same size as its input.
+        TypeError: ``cls`` is not a Module subclass, does not define ``config()``, or ``name`` is not a str.
+        ValueError: ``name`` is empty, or already registered to another class.
+
+    >>> @register_module
+    ... class Scale(Module):
+    ...     def __init__(self, factor=2.0):
+    ...         self.factor = factor
+    ...     def forward(self, x):
+    ...         return x * self.factor
+    ...     def config(self):
+    ...         return {"type": "Scale", "factor": self.factor}
+    >>> build_module({"type": "Scale", "factor": 3.0}).factor
+    3.0
     """
-
-    def __init__(self, module: Module):
-        if not isinstance(module, Module):
-            raise TypeError(f"Residual wraps a Module, got {type(module).__name__}")
-        self.module = module
-
-    def forward(self, x: Any) -> Any:
-        return self._add(x, self.module(x))
-
-    def forward_batch(self, xs: Sequence[Any]) -> list[Any]:
-        return [self._add(x, y) for x, y in zip(xs, self.module.forward_batch(xs))]
-
-    @staticmethod
-    def _add(x: Any, y: Any) -> Any:
-        xs, ys = _as_list(x), _as_list(y)
-        if len(xs) != len(ys):
-            raise ValueError(f"Residual needs the module to keep the size: input {len(xs)}, output {len(ys)}")
-        out = [a + b for a, b in zip(xs, ys)]
-        return out if isinstance(x, list) else out[0]
-
-    def config(self) -> dict[str, Any] | None:
-        inner = self.module.config()
-        return None if inner is None else {"type": "Residual", "module": inner}
-
-    def __repr__(self) -> str:
-        return f"Residual({self.module!r})"
+    if cls is None:
+        return lambda c: register_module(c, name=name)
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise TypeError(f"register_module decorates a subclass of nn.Module, got {describe(cls)}")
+    if cls.config is Module.config:
+        raise TypeError(f"{cls.__name__} must define config() returning {{'type': ..., <constructor arguments>}} "
+                        f"to be registered")
+    key = cls.__name__ if name is None else name
+    if not isinstance(key, str):
+        raise TypeError(f"name must be a str, got {describe(key)}")
+    if not key:
+        raise ValueError("name must be a non-empty str")
+    old = MODULES.get(key)
+    # the same class defined again (a re-run notebook cell) replaces the old definition
+    if old is not None and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise ValueError(f"the module name {key!r} is already registered to {old.__module__}.{old.__qualname__}; "
+                         f"register {cls.__qualname__} under another name=")
+    MODULES[key] = cls
+    return cls
 
 
-class BatchNorm(Module):
-    """Batch normalisation over a mini-batch of samples, per feature, with learned scale and shift.
+def saveable_config(module: Module) -> dict[str, Any] | None:
+    """``module.config()`` when it rebuilds exactly ``type(module)``; None when the architecture cannot be saved.
 
-    In training mode each feature is normalised with the batch's mean and (biased)
-    variance, computed as Value operations so gradients flow through them, and
-    running statistics are updated (PyTorch's rule, with the unbiased variance). In
-    evaluation mode the running statistics are used. It mixes samples, so it works
-    on batches: use it inside ``Sequential`` and call ``forward_batch`` (``fit`` does).
+    A config naming a registered type of another class (a subclass that inherits its parent's
+    ``config()``) would silently come back as the parent class, so it counts as unsaveable.
+    A type not registered at all is kept: loading it then says to register the class.
+    """
+    config = module.config()
+    if config is None:
+        return None
+    if not isinstance(config, dict):
+        raise TypeError(f"{type(module).__name__}.config() must return a dict or None, got {describe(config)}")
+    kind = config.get("type")
+    registered = MODULES.get(kind) if isinstance(kind, str) else None
+    return config if registered is None or registered is type(module) else None
+
+
+class ArchitectureError(ValueError):
+    """An architecture description that cannot be built; the message says where (``architecture.modules[2]``)."""
+
+    def __init__(self, where: str, problem: str):
+        super().__init__(f"{where} {problem}")
+        self.where, self.problem = where, problem
+
+
+def _registered(config: Any, where: str) -> type[Module]:
+    if not isinstance(config, dict) or "type" not in config:
+        raise ArchitectureError(where, f"must be an object with a 'type', got {describe(config)}")
+    kind = config["type"]
+    if not isinstance(kind, str) or kind not in MODULES:
+        shown = quote(kind) if isinstance(kind, str) else describe(kind)
+        raise ArchitectureError(where, f"has an unknown type {shown}: known types are "
+                                       f"{', '.join(sorted(MODULES))}; decorate your own module's class with "
+                                       f"@nn.register_module (or pass the model to fill as into=)")
+    return MODULES[kind]
+
+
+def _located(where: str, config: dict[str, Any], call: Any) -> Any:
+    """``call()``, with any error in it reported at ``where`` (nested errors keep their own place too)."""
+    try:
+        return call()
+    except ArchitectureError as exc:
+        place = f"{where}.{exc.where}" if exc.where else where
+        problem = exc.problem if exc.where else f"({config['type']}) {exc.problem}"
+        raise ArchitectureError(place, problem) from None
+    except (TypeError, ValueError) as exc:
+        raise ArchitectureError(where, f"({config['type']}) is invalid: {exc}") from None
+    except LookupError as exc:  # a user's from_config or config_size reading a field the file lacks
+        raise ArchitectureError(where, f"({config['type']}) is invalid: {type(exc).__name__} {exc}") from None
+
+
+def build_module(config: Any, where: str = "architecture") -> Module:
+    """A fresh module from an architecture description (what ``config()`` returned), via ``MODULES``.
 
     Args:
-        num_features: the size of each sample.
-        eps: added to the variance.
-        momentum: weight of the newest batch in the running statistics.
+        config: ``{"type": <registered name>, ...}``.
+        where: how to name this description in error messages; containers pass ``"modules[2]"``.
+
+    Returns:
+        The module, with new (random) weights: load its state afterwards.
+
+    Raises:
+        ValueError: the description is not an object, names an unregistered type, lacks a field
+            or has an invalid one; the message says where.
+
+    >>> build_module({"type": "Linear", "nin": 2, "nout": 3}).num_parameters()
+    9
     """
+    cls = _registered(config, where)
+    return _located(where, config, lambda: cls.from_config(config))
 
-    _buffers = ("running_mean", "running_var")
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):
-        self.num_features = _check_size(num_features, "num_features")
-        if not (isinstance(eps, (int, float)) and eps > 0):
-            raise ValueError(f"eps must be a number > 0, got {eps!r}")
-        if not (isinstance(momentum, (int, float)) and 0 <= momentum <= 1):
-            raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
-        self.eps, self.momentum = float(eps), float(momentum)
-        self.gamma = [Value(1.0) for _ in range(num_features)]
-        self.beta = [Value(0.0) for _ in range(num_features)]
-        self.running_mean = [0.0] * num_features
-        self.running_var = [1.0] * num_features
+def architecture_size(config: Any, where: str = "architecture") -> int | None:
+    """How many state entries the module described by ``config`` has, without building it; None if unknown.
 
-    def forward(self, x: Any) -> Any:
-        """One sample: only in evaluation mode (a single sample has no batch statistics)."""
-        if self.training:
-            raise ValueError("BatchNorm in training mode needs a batch: call forward_batch, or eval() first")
-        return self.forward_batch([x])[0]
+    Raises:
+        ValueError: as :func:`build_module`.
+        TypeError: the class's ``config_size`` returned something other than an int >= 0 or None.
 
-    def forward_batch(self, xs: Sequence[Any]) -> list[Any]:
-        rows = [_as_list(x) for x in xs]
-        if any(len(r) != self.num_features for r in rows):
-            raise ValueError(f"BatchNorm expects samples of {self.num_features} features")
-        n = len(rows)
-        columns = []
-        for j in range(self.num_features):
-            col = [r[j] for r in rows]
-            if self.training:
-                if n < 2:
-                    raise ValueError(f"BatchNorm in training mode needs at least 2 samples, got {n}")
-                mean = vsum(col) * (1.0 / n)
-                centred = [c - mean for c in col]
-                var = vsum(c * c for c in centred) * (1.0 / n)
-                inv = (var + self.eps) ** -0.5
-                m = self.momentum
-                self.running_mean[j] = (1 - m) * self.running_mean[j] + m * mean.data
-                self.running_var[j] = (1 - m) * self.running_var[j] + m * var.data * n / (n - 1)
-                normed = [c * inv for c in centred]
-            else:
-                inv = (self.running_var[j] + self.eps) ** -0.5
-                normed = [(c - self.running_mean[j]) * inv for c in col]
-            columns.append([v * self.gamma[j] + self.beta[j] for v in normed])
-        out = [list(r) for r in zip(*columns)]
-        return [o if isinstance(x, list) else o[0] for o, x in zip(out, xs)]
+    >>> architecture_size({"type": "MLP", "nin": 2, "nouts": [10**6, 10**6]})
+    1000004000000
+    """
+    cls = _registered(config, where)
+    size = _located(where, config, lambda: cls.config_size(config))
+    if size is not None and not (is_int(size) and size >= 0):
+        raise TypeError(f"{cls.__qualname__}.config_size() must return an int >= 0 or None, got {describe(size)}")
+    return size if size is None else int(size)
 
-    def config(self) -> dict[str, Any]:
-        return {"type": "BatchNorm", "num_features": self.num_features, "eps": self.eps, "momentum": self.momentum}
 
-    def __repr__(self) -> str:
-        return f"BatchNorm({self.num_features})"
+def config_arguments(cls: type[Module], config: dict[str, Any], defaults: bool = True) -> dict[str, Any]:
+    """The constructor arguments in ``config`` (all but ``"type"``), checked against ``cls``'s signature.
+
+    Args:
+        cls: the module class.
+        config: its architecture description.
+        defaults: also include the arguments ``config`` leaves out, with their default values.
+
+    Raises:
+        ArchitectureError: a required argument is missing, or an argument the constructor does not take is given.
+    """
+    fields = {k: v for k, v in config.items() if k != "type"}
+    signature = inspect.signature(cls)
+    params = signature.parameters
+    named = {n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    for n in named:
+        if params[n].default is inspect.Parameter.empty and n not in fields:
+            raise ArchitectureError("", f"lacks the field {n!r}")
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = [k for k in fields if k not in named]
+        if unknown:
+            raise ArchitectureError("", f"has an unknown field {quote(unknown[0])}")
+    if not defaults:
+        return fields
+    bound = signature.bind_partial(**fields)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+_MOVED = {"Neuron": "mlp", "Layer": "mlp", "MLP": "mlp", "Activation": "mlp", "ACTIVATIONS": "mlp", "INITS": "mlp",
+          "Sequential": "containers", "Residual": "containers", "BatchNorm": "norm"}
+
+
+def __getattr__(name: str) -> Any:
+    """The modules that lived here before the split (``from nn.module import MLP``) still import from here."""
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.{_MOVED[name]}"), name)
+    raise AttributeError(f"module 'nn.module' has no attribute {name!r}")

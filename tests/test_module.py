@@ -1,15 +1,23 @@
-"""nn.module: discovery and names, micrograd compatibility, init, state dicts, Sequential/Residual/BatchNorm."""
+"""nn.module and the modules: discovery and names, micrograd compatibility, init, state dicts, containers,
+BatchNorm, the registry, pickling, NumPy scalars and the validation of every constructor."""
 
+import copy
+import json
 import math
+import pickle
 import random
+import re
+import sys
 
 import micrograd.nn as mnn
 import numpy as np
 import pytest
+from shipped_modules import CASES, SHIPPED, assert_same, randomise
 
 import nn
 from autograd_engine import Value, vsum
 from nn import MLP, BatchNorm, Layer, Module, Neuron, Residual, Sequential
+from nn.module import MAX_SIZE, architecture_size, build_module
 
 
 def micrograd_pair(sizes=(16, 16, 1), seed=1337):
@@ -228,3 +236,264 @@ def test_batchnorm_gradients_flow_through_the_statistics():
         return [o[0] * w for o, w in zip(out, (1.0, 2.0, -3.0))]
 
     assert gradcheck(f, [0.5, -1.0, 2.0], atol=1e-4)
+
+
+# -- the split, the registry, pickling, NumPy scalars and size validation ---------------------------------------
+
+
+def test_every_module_lives_in_the_file_of_its_idea():
+    import nn.containers
+    import nn.layers
+    import nn.mlp
+    import nn.norm
+
+    homes = {nn.mlp: ("Neuron", "Layer", "MLP", "Activation", "ACTIVATIONS", "INITS"),
+             nn.containers: ("Sequential", "Residual"), nn.norm: ("BatchNorm", "LayerNorm", "RMSNorm"),
+             nn.layers: ("Linear", "Embedding", "SelfAttention")}
+    for home, names in homes.items():
+        for name in names:
+            assert getattr(nn, name) is getattr(home, name), name
+            assert name in home.__all__ and name in nn.__all__
+    assert nn.Module.__module__ == "nn.module"
+
+
+def test_every_shipped_module_is_registered_and_covered():
+    # The registry is global and also holds whatever a user (or another test, or a doctest) registered, so
+    # "shipped" means: a Module class that nn exports, or a registered class that is a name of an nn module.
+    exported = [getattr(nn, name) for name in nn.__all__]
+    assert {c for c in exported if isinstance(c, type) and issubclass(c, Module) and c is not Module} == SHIPPED
+    assert {type(f()) for f, _, _ in CASES.values()} == SHIPPED
+    assert all(nn.MODULES[cls.__name__] is cls for cls in SHIPPED)
+    registered_in_nn = {cls for cls in nn.MODULES.values() if cls.__module__.split(".")[0] == "nn"
+                        and getattr(sys.modules[cls.__module__], cls.__qualname__, None) is cls}
+    assert registered_in_nn == SHIPPED
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_config_is_json_and_rebuilds_the_architecture(case):
+    make, _, _ = CASES[case]
+    model = make()
+    config = model.config()
+    assert json.loads(json.dumps(config)) == config
+    rebuilt = build_module(config)
+    assert type(rebuilt) is type(model) and rebuilt.config() == config
+    assert list(rebuilt.state_dict()) == list(model.state_dict())
+    assert architecture_size(config) == len(model.state_dict())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_shipped_module_pickles_and_deep_copies(case):
+    make, x, batch = CASES[case]
+    model = randomise(make(), seed=len(case))
+    assert_same(model, pickle.loads(pickle.dumps(model)), x, batch)
+    assert_same(model, copy.deepcopy(model), x, batch)
+
+
+def test_no_function_is_stored_on_an_instance():
+    # a lambda on an instance is what made models unpicklable; activations are stored by name
+    for make, _, _ in CASES.values():
+        for m in make().modules():
+            assert not any(callable(v) and not isinstance(v, nn.Module) for v in vars(m).values()), m
+
+
+def test_numpy_scalars_are_accepted_where_python_numbers_are():
+    a = MLP(np.int64(2), [np.int64(3), 1], seed=np.int64(5))
+    b = MLP(2, [3, 1], seed=5)
+    assert a.state_dict() == b.state_dict() and a.config() == b.config()
+    assert all(type(v) is int for v in [a.config()["nin"], *a.config()["nouts"]])
+    json.dumps(a.config())
+    assert MLP(2, np.array([3, 1]), seed=5).state_dict() == b.state_dict()
+    assert nn.Linear(np.int32(3), np.int64(2), seed=0).config() == {"type": "Linear", "nin": 3, "nout": 2,
+                                                                     "bias": True}
+    assert nn.BatchNorm(np.int64(2), eps=np.float32(0.5), momentum=np.float64(0.25)).config() == \
+        {"type": "BatchNorm", "num_features": 2, "eps": 0.5, "momentum": 0.25}
+    e = nn.Embedding(4, 2, seed=0)
+    assert e(np.int64(3))[0] is e.weight[3][0]
+    state = {k: np.float32(0.5) for k in b.state_dict()}
+    b.load_state_dict(state)
+    assert set(b.state_dict().values()) == {0.5} and all(type(v) is float for v in b.state_dict().values())
+    b.load_state_dict(dict.fromkeys(state, np.int64(2)))
+    assert set(b.state_dict().values()) == {2.0}
+
+
+def test_load_state_dict_rejects_an_int_too_large_for_a_float_and_changes_nothing():
+    model = MLP(2, [1], seed=0)
+    before = model.state_dict()
+    state = {**before, "layers.0.neurons.0.b": 10**400}
+    with pytest.raises(ValueError, match=r"state\['layers.0.neurons.0.b'\] must be a number that fits in a float"):
+        model.load_state_dict(state)
+    with pytest.raises(ValueError, match="must be a real number, got bool"):
+        model.load_state_dict({**before, "layers.0.neurons.0.b": np.bool_(True)})
+    assert model.state_dict() == before
+
+
+SIZES = {  # constructor -> the names of its size arguments, in order, and the other arguments it needs
+    "Neuron": (lambda n: Neuron(n), "nin"),
+    "Neuron.fan_out": (lambda n: Neuron(2, fan_out=n), "fan_out"),
+    "Layer.nin": (lambda n: Layer(n, 2), "nin"),
+    "Layer.nout": (lambda n: Layer(2, n), "nout"),
+    "MLP.nin": (lambda n: MLP(n, [2]), "nin"),
+    "MLP.nouts": (lambda n: MLP(2, [3, n]), "each layer width"),
+    "BatchNorm": (lambda n: BatchNorm(n), "num_features"),
+    "LayerNorm": (lambda n: nn.LayerNorm(n), "dim"),
+    "RMSNorm": (lambda n: nn.RMSNorm(n), "dim"),
+    "Linear.nin": (lambda n: nn.Linear(n, 2), "nin"),
+    "Linear.nout": (lambda n: nn.Linear(2, n), "nout"),
+    "Embedding.num": (lambda n: nn.Embedding(n, 2), "num"),
+    "Embedding.dim": (lambda n: nn.Embedding(2, n), "dim"),
+    "SelfAttention.dim": (lambda n: nn.SelfAttention(n), "dim"),
+    "SelfAttention.heads": (lambda n: nn.SelfAttention(4, heads=n), "heads"),
+}
+BAD_SIZES = [  # value, exception, the words after "must be"
+    (0, ValueError, "an int >= 1, got 0"),
+    (-3, ValueError, "an int >= 1, got -3"),
+    (MAX_SIZE + 1, ValueError, f"an int from 1 to {MAX_SIZE}"),
+    (10**100, ValueError, rf"an int from 1 to {MAX_SIZE} .*got an int of 101 digits"),
+    (2.0, TypeError, "an int, got float 2.0"),
+    (np.float64(3.0), TypeError, "an int, got float64"),
+    (None, TypeError, "an int, got NoneType None"),
+    ("3", TypeError, "an int, got str '3'"),
+    (True, TypeError, "an int, got bool True"),
+    (np.bool_(True), TypeError, "an int, got bool"),
+]
+
+
+@pytest.mark.parametrize("value, exc, words", BAD_SIZES, ids=[repr(b[0])[:12] for b in BAD_SIZES])
+@pytest.mark.parametrize("constructor", SIZES)
+def test_every_constructor_validates_its_sizes(constructor, value, exc, words):
+    make, name = SIZES[constructor]
+    with pytest.raises(exc, match=rf"^{name} must be {words}"):
+        make(value)
+
+
+@pytest.mark.parametrize("make, exc, pattern", [
+    (lambda: Neuron(2, nonlin=1), TypeError, "nonlin must be .*True or False.*got int 1"),
+    (lambda: Neuron(2, fused="no"), TypeError, "fused must be .*True or False.*got str 'no'"),
+    (lambda: MLP(2, [1], fused=None), TypeError, "fused must be .*True or False"),
+    (lambda: nn.Linear(2, 2, bias="no"), TypeError, "bias must be .*True or False"),
+    (lambda: nn.SelfAttention(2, causal=0), TypeError, "causal must be .*True or False"),
+    (lambda: Neuron(2, activation=None, nonlin="yes"), TypeError, "nonlin must be"),
+    (lambda: Neuron(2, activation=["relu"]), TypeError, "activation must be one of .*got list"),
+    (lambda: MLP(2, [1], output_activation="gelu"), ValueError, "output_activation must be one of relu"),
+    (lambda: nn.Activation(None), TypeError, "name must be one of relu, .*got NoneType None"),
+    (lambda: Neuron(2, init=None), ValueError, "init must be one of uniform, xavier, he, got NoneType None"),
+    (lambda: MLP(2, None), TypeError, "nouts must be a list of layer widths, got NoneType None"),
+    (lambda: MLP(2, "16"), TypeError, "nouts must be a list of layer widths, got str '16'"),
+    (lambda: MLP(2, np.array([[3, 1]])), TypeError, "nouts must be a list of layer widths"),
+    (lambda: Neuron(2, seed=-1), ValueError, "seed must be an int >= 0, got -1"),
+    (lambda: Neuron(2, seed=1.5), TypeError, "seed must be an int, a random.Random or None, got float 1.5"),
+    (lambda: BatchNorm(2, eps=0), ValueError, "eps must be a finite number > 0, got 0.0"),
+    (lambda: BatchNorm(2, eps=True), TypeError, "eps must be a real number, got bool True"),
+    (lambda: BatchNorm(2, momentum=1.5), ValueError, "momentum must be a number >= 0 and <= 1, got 1.5"),
+    (lambda: BatchNorm(2, momentum=float("nan")), ValueError, "momentum must be a number >= 0 and <= 1, got nan"),
+    (lambda: nn.LayerNorm(2, eps=float("inf")), ValueError, "eps must be a finite number > 0, got inf"),
+    (lambda: nn.RMSNorm(2, eps="1e-5"), TypeError, "eps must be a real number, got str"),
+    (lambda: nn.Embedding(2, 2, scale=-1.0), ValueError, "scale must be a finite number >= 0, got -1.0"),
+    (lambda: nn.Embedding(3, 2, seed=0)(True), TypeError, "Embedding index must be an int, got bool True"),
+    (lambda: nn.Embedding(3, 2, seed=0)(-1), ValueError, "Embedding index must be an int from 0 to 2, got -1"),
+    (lambda: Module().train("no"), TypeError, "mode must be .*True or False.*got str 'no'"),
+])
+def test_bad_flags_names_and_numbers(make, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        make()
+
+
+class Scale(Module):
+    def __init__(self, n, factor=2.0):
+        self.n, self.factor = n, factor
+        self.w = [Value(1.0) for _ in range(n)]
+
+    def forward(self, x):
+        return [xi * wi * self.factor for xi, wi in zip(x, self.w)]
+
+    def config(self):
+        return {"type": "test_module.Scale", "n": self.n, "factor": self.factor}
+
+
+def test_register_module(monkeypatch):
+    monkeypatch.setattr(nn.module, "MODULES", dict(nn.MODULES))  # registrations stay inside this test
+    registry = nn.module.MODULES
+    assert nn.register_module(name="test_module.Scale")(Scale) is Scale
+    assert registry["test_module.Scale"] is Scale
+    built = build_module({"type": "test_module.Scale", "n": 3, "factor": 0.5})
+    assert isinstance(built, Scale) and built.factor == 0.5 and built.num_parameters() == 3
+    assert architecture_size({"type": "test_module.Scale", "n": 3}) is None  # unknown until built
+    nn.register_module(name="test_module.Scale")(Scale)  # the same class again: fine
+
+    class Again(Scale):  # another class under a taken name
+        pass
+
+    with pytest.raises(ValueError, match=re.escape("'test_module.Scale' is already registered to test_module.Scale")):
+        nn.register_module(name="test_module.Scale")(Again)
+    with pytest.raises(ValueError, match=re.escape("'Linear' is already registered to nn.layers.Linear")):
+        nn.register_module(name="Linear")(Again)
+
+    class NoConfig(Module):
+        pass
+
+    with pytest.raises(TypeError, match=re.escape("NoConfig must define config()")):
+        nn.register_module(NoConfig)
+    with pytest.raises(TypeError, match=re.escape("decorates a subclass of nn.Module, got type")):
+        nn.register_module(dict)
+    with pytest.raises(TypeError, match="name must be a str, got int 3"):
+        nn.register_module(name=3)(Scale)
+    with pytest.raises(ValueError, match="name must be a non-empty str"):
+        nn.register_module(name="")(Scale)
+    assert set(registry) - set(nn.MODULES) == {"test_module.Scale"}
+
+
+def test_a_user_modules_lookup_errors_and_bad_sizes_are_reported_clearly(monkeypatch):
+    monkeypatch.setattr(nn.module, "MODULES", dict(nn.MODULES))
+
+    @nn.register_module(name="test_module.Counted")
+    class Counted(Scale):
+        def config(self):
+            return {"type": "test_module.Counted", "n": self.n, "factor": self.factor}
+
+        @classmethod
+        def config_size(cls, config):
+            return config["n"]  # a KeyError when the description lacks "n"
+
+    assert architecture_size({"type": "test_module.Counted", "n": np.int64(3)}) == 3
+    with pytest.raises(ValueError, match=r"^architecture \(test_module.Counted\) is invalid: KeyError 'n'$"):
+        architecture_size({"type": "test_module.Counted"})
+    for bad in (-1, 2.5, "3", True):
+        with pytest.raises(TypeError, match=r"Counted.config_size\(\) must return an int >= 0 or None, got "):
+            architecture_size({"type": "test_module.Counted", "n": bad})
+
+
+@pytest.mark.parametrize("config, pattern", [
+    (None, "architecture must be an object with a 'type', got NoneType None"),
+    ({"nin": 2}, "architecture must be an object with a 'type'"),
+    ({"type": "Conv"}, "architecture has an unknown type 'Conv': known types are Activation, BatchNorm"),
+    ({"type": ["MLP"]}, r"unknown type list \['MLP'\]"),
+    ({"type": "MLP", "nin": 2}, r"architecture \(MLP\) lacks the field 'nouts'"),
+    ({"type": "Linear", "nin": 2, "nout": 2, "bias": True, "colour": "red"},
+     r"architecture \(Linear\) has an unknown field 'colour'"),
+    ({"type": "Linear", "nin": 2, "nout": 2, "bias": "no"}, r"architecture \(Linear\) is invalid: bias must be"),
+    ({"type": "Sequential", "modules": [{"type": "Linear", "nin": 2, "nout": 2},
+                                        {"type": "Residual", "module": {"type": "RMSNorm", "dim": 0}}]},
+     r"architecture.modules\[1\].module \(RMSNorm\) is invalid: dim must be an int >= 1, got 0"),
+    ({"type": "Sequential", "modules": {"type": "Linear"}}, r"architecture \(Sequential\) has 'modules' that is not"),
+    ({"type": "Sequential"}, r"architecture \(Sequential\) lacks the field 'modules'"),
+    ({"type": "Residual", "module": {"type": "Linear", "nin": 2, "nout": 2}, "extra": 1},
+     r"architecture \(Residual\) has an unknown field 'extra'"),
+    ({"type": "Sequential", "modules": [{"type": "Nope"}]}, r"architecture.modules\[0\] has an unknown type 'Nope'"),
+])
+def test_bad_architectures_say_where_and_what(config, pattern):
+    for call in (build_module, architecture_size):
+        with pytest.raises(ValueError, match=pattern):
+            call(config)
+
+
+def test_saveable_config_refuses_a_subclass_that_would_come_back_as_its_parent():
+    from nn.module import saveable_config
+
+    class Wider(nn.Linear):
+        def forward(self, x):
+            return [2 * v for v in super().forward(x)]
+
+    assert saveable_config(nn.Linear(2, 2, seed=0)) == nn.Linear(2, 2, seed=0).config()
+    assert saveable_config(Wider(2, 2, seed=0)) is None
+    assert nn.Sequential(Wider(2, 2, seed=0)).config() is None
+    assert nn.Residual(Wider(2, 2, seed=0)).config() is None

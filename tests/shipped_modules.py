@@ -1,0 +1,87 @@
+"""Every module class ``nn`` ships, each built in a few ways, with an input it accepts; helpers to compare two.
+
+Used by the tests of modules (pickling, sizes) and of saving (round trips), so a new
+shipped module is added here once and is then tested by both.
+"""
+
+import random
+
+from autograd_engine import Value, vsum
+from nn import (
+    MLP,
+    Activation,
+    BatchNorm,
+    Embedding,
+    Layer,
+    LayerNorm,
+    Linear,
+    Neuron,
+    Residual,
+    RMSNorm,
+    SelfAttention,
+    Sequential,
+)
+
+VEC3 = [0.5, -1.0, 2.0]
+BATCH3 = [[0.5, -1.0, 2.0], [1.5, 0.3, -0.7], [-0.2, 0.8, 0.1], [2.0, -1.5, 0.4]]
+SEQ4 = [[0.1, -0.3, 0.5, 0.2], [0.4, 0.0, -0.6, 0.9], [-0.8, 0.7, 0.3, -0.1]]
+
+#: name -> (factory, input, whether the input is a batch for forward_batch)
+CASES = {
+    "Neuron": (lambda: Neuron(3, activation="tanh", seed=1), VEC3, False),
+    "Neuron-unfused": (lambda: Neuron(3, fused=False, seed=1), VEC3, False),
+    "Layer": (lambda: Layer(3, 2, activation="sigmoid", seed=2), VEC3, False),
+    "MLP": (lambda: MLP(3, [4, 2], activation="tanh", output_activation="sigmoid", init="xavier", seed=3),
+            VEC3, False),
+    "Activation": (lambda: Activation("leaky_relu"), VEC3, False),
+    "BatchNorm": (lambda: BatchNorm(3, eps=1e-3, momentum=0.2), BATCH3, True),
+    "LayerNorm": (lambda: LayerNorm(3, eps=1e-4), VEC3, False),
+    "RMSNorm": (lambda: RMSNorm(3), VEC3, False),
+    "Linear": (lambda: Linear(3, 2, seed=4), VEC3, False),
+    "Linear-no-bias": (lambda: Linear(3, 2, bias=False, seed=4), VEC3, False),
+    "Embedding": (lambda: Embedding(5, 3, seed=5, scale=0.5), 3, False),
+    "SelfAttention": (lambda: SelfAttention(4, heads=2, causal=False, seed=6), SEQ4, False),
+    "Sequential": (lambda: Sequential(Linear(3, 4, seed=7), LayerNorm(4), Activation("relu"),
+                                      Residual(Sequential(Linear(4, 4, seed=8), RMSNorm(4))), Layer(4, 1, seed=9)),
+                   VEC3, False),
+    "Sequential-batchnorm": (lambda: Sequential(Layer(3, 3, seed=10), BatchNorm(3),
+                                                Residual(Residual(MLP(3, [3], seed=11)))), BATCH3, True),
+    "Residual": (lambda: Residual(Linear(3, 3, seed=12)), VEC3, False),
+}
+
+#: every class nn ships, so a test can check that CASES covers them all
+SHIPPED = {Neuron, Layer, MLP, Activation, BatchNorm, LayerNorm, RMSNorm, Linear, Embedding, SelfAttention,
+           Sequential, Residual}
+
+
+def randomise(model, seed=0):
+    """Give every parameter and buffer a random value (running variances stay positive)."""
+    rng = random.Random(seed)
+    model.load_state_dict({name: (0.5 + rng.random()) if ".running_var." in f".{name}" else rng.uniform(-1, 1)
+                           for name in model.state_dict()})
+    return model
+
+
+def values_in(out):
+    """The Values in a module's output (a Value, or nested lists of them), in order."""
+    if isinstance(out, Value):
+        return [out]
+    return [v for item in out for v in values_in(item)]
+
+
+def run(model, x, batch):
+    """The model's output data and its parameters' gradients of a fixed weighted sum of the outputs."""
+    model.zero_grad()
+    outs = values_in(model.forward_batch(x) if batch else model(x))
+    vsum(o * (1.0 + 0.5 * i) for i, o in enumerate(outs)).backward()
+    return [o.data for o in outs], [p.grad for p in model.parameters()]
+
+
+def assert_same(a, b, x, batch):
+    """``b`` is a faithful copy of ``a``: class, architecture, state, outputs and gradients, bit for bit."""
+    assert type(b) is type(a) and b is not a
+    assert b.config() == a.config()
+    assert [n for n, _ in b.named_parameters()] == [n for n, _ in a.named_parameters()]
+    assert b.state_dict() == a.state_dict()
+    assert run(b, x, batch) == run(a, x, batch)
+    assert b.state_dict() == a.state_dict()  # BatchNorm's running statistics moved the same way
