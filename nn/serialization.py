@@ -1,126 +1,236 @@
-"""Save and load models as plain JSON: no pickle, floats round-trip exactly, atomic writes."""
+"""Save and load models as plain JSON: no pickle, floats round-trip exactly, atomic writes.
+
+The file holds the format name and version, the architecture (``model.config()``,
+rebuilt on loading through the registry ``nn.MODULES``) and every parameter and
+buffer by name. Loading checks everything before building or changing anything:
+a file that describes more than ``max_parameters`` numbers is refused before a
+single parameter is allocated.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import random
 from typing import Any
 
-from autograd_engine._files import atomic_write
+from autograd_engine.files import atomic_write
+from autograd_engine.validation import as_int, as_real, describe, is_int, is_real
 
-from .module import MLP, Activation, BatchNorm, Layer, Module, Neuron, Residual, Sequential
+from .module import Module, architecture_size, build_module, quote, saveable_config
 
-__all__ = ["save", "load", "FORMAT", "VERSION"]
+__all__ = ["save", "load", "FORMAT", "VERSION", "MAX_PARAMETERS", "MAX_DEPTH"]
 
 FORMAT = "autograd-engine model"
 VERSION = 1
+#: ``load``'s default bound on the numbers (parameters and buffers) a file may make it build.
+MAX_PARAMETERS = 10**7
+#: The deepest nesting of objects and lists an architecture may have (about 50 nested containers).
+MAX_DEPTH = 100
+
+
+def _as_path(path: Any) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {describe(path)}")
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"path must be a non-empty file name, got {describe(path)}")
+    return text
 
 
 def _encode(x: float) -> float | str:
     """JSON has no nan/inf: those are written as strings."""
+    x = float(x)
     return x if math.isfinite(x) else repr(x)
 
 
 def _decode(name: str, x: Any) -> float:
     if isinstance(x, str) and x in ("nan", "inf", "-inf"):
         return float(x)
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise ValueError(f"parameter {name!r} must be a number, got {x!r}")
-    return float(x)
+    if not is_real(x):
+        raise ValueError(f"parameter {quote(name)} must be a number, got {describe(x)}")
+    return as_real(x, f"parameter {quote(name)}")  # an int too large for a float is a ValueError
+
+
+def _amount(n: int) -> str:
+    """``n`` in words for a message: its digits, or its order of magnitude when it is astronomically large."""
+    if abs(n) < 10**30:
+        return str(n)
+    return f"about {'-' if n < 0 else ''}10**{int(n.bit_length() * math.log10(2))}"
+
+
+def _depth(tree: Any) -> int:
+    """How deeply objects and lists nest in ``tree`` (a number or a string: 0), without recursion."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        stack.extend((c, depth + 1) for c in children)
+    return deepest
+
+
+def _writable_target(path: str) -> str:
+    """The file that saving to ``path`` replaces: the end of any chain of symbolic links, checked writable."""
+    target = os.path.realpath(path)
+    shown = repr(path) if target == os.path.abspath(path) else f"{path!r} (a link to {target!r})"
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"cannot save a model to {shown}: it is a folder; give a file name")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save a model to {shown}: the folder {folder!r} does not exist")
+    if os.path.exists(target) and (not os.access(target, os.W_OK) or not os.stat(target).st_mode & 0o222):
+        raise PermissionError(f"cannot save a model to {shown}: the file is read-only; make it writable "
+                              f"or choose another path")
+    return target
 
 
 def save(model: Module, path: str | os.PathLike[str]) -> str:
-    """Write ``model`` to ``path`` as JSON: format, version, architecture (built-in modules) and every parameter.
+    """Write ``model`` to ``path`` as JSON: format, version, architecture and every parameter.
 
-    The file is replaced atomically, so a crash never leaves half a file.
+    The architecture is ``model.config()`` when every module inside is registered (all the
+    shipped ones are; see ``nn.register_module``), else ``null`` (load then needs ``into=``).
+    The file is replaced atomically, so a crash never leaves half a file. When ``path`` is a
+    symbolic link, the file it points to is replaced and the link stays.
 
     Returns:
-        The path written.
+        ``path``, as a str.
 
     Raises:
-        TypeError: ``model`` is not a Module.
+        TypeError: ``model`` is not a Module, or ``path`` is not a str or path.
+        ValueError: the model's architecture is nested too deeply, or its ``config()`` is not JSON data.
+        PermissionError: ``path`` is a read-only file (it is left as it is), or its folder is not writable.
+        FileNotFoundError: the folder of ``path`` does not exist.
+        IsADirectoryError: ``path`` is a folder.
+
+    >>> import os, tempfile
+    >>> from nn import MLP
+    >>> path = save(MLP(2, [3, 1], seed=0), os.path.join(tempfile.mkdtemp(), "model.json"))
+    >>> load(path).num_parameters()
+    13
     """
     if not isinstance(model, Module):
         raise TypeError(f"model must be a Module, got {type(model).__name__}")
-    doc = {"format": FORMAT, "version": VERSION, "architecture": model.config(),
-           "parameters": {k: _encode(v) for k, v in model.state_dict().items()}}
-    return atomic_write(path, (json.dumps(doc, indent=1) + "\n").encode())
-
-
-def _build(config: Any, where: str = "architecture") -> Module:
-    """A fresh module from an architecture description (weights are loaded afterwards)."""
-    if not isinstance(config, dict) or "type" not in config:
-        raise ValueError(f"{where} must be an object with a 'type', got {config!r}")
-    kind = config["type"]
+    path = _as_path(path)
     try:
-        if kind == "MLP":
-            return MLP(config["nin"], config["nouts"], activation=config["activation"],
-                       output_activation=config["output_activation"], init=config.get("init", "uniform"),
-                       seed=0, fused=config.get("fused", True))
-        if kind == "Layer":
-            return Layer(config["nin"], config["nout"], activation=config["activation"], seed=0,
-                         fused=config.get("fused", True))
-        if kind == "Neuron":
-            return Neuron(config["nin"], activation=config["activation"], seed=0, fused=config.get("fused", True))
-        if kind == "Activation":
-            return Activation(config["name"])
-        if kind == "BatchNorm":
-            return BatchNorm(config["num_features"], eps=config["eps"], momentum=config["momentum"])
-        if kind == "Residual":
-            return Residual(_build(config["module"], f"{where}.module"))
-        if kind == "Sequential":
-            modules = config["modules"]
-            if not isinstance(modules, list):
-                raise ValueError(f"{where}.modules must be a list")
-            return Sequential(*[_build(m, f"{where}.modules[{i}]") for i, m in enumerate(modules)])
-    except KeyError as exc:
-        raise ValueError(f"{where} ({kind}) lacks the field {exc.args[0]!r}") from None
+        architecture = saveable_config(model)
+        if _depth(architecture) > MAX_DEPTH:
+            raise ValueError(f"the model's architecture nests deeper than {MAX_DEPTH} levels, more than load reads")
+        doc = {"format": FORMAT, "version": VERSION, "architecture": architecture,
+               "parameters": {k: _encode(v) for k, v in model.state_dict().items()}}
+        text = json.dumps(doc, indent=1, allow_nan=False)
+    except RecursionError:
+        raise ValueError(f"the model is nested too deeply to save (more than {MAX_DEPTH} levels)") from None
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where} ({kind}) is invalid: {exc}") from None
-    raise ValueError(f"{where} has an unknown type {kind!r}")
+        raise ValueError(f"cannot save {type(model).__name__}: {exc}") from None
+    target = _writable_target(path)
+    try:
+        atomic_write(target, (text + "\n").encode())
+    except PermissionError as exc:
+        raise PermissionError(f"cannot save a model to {path!r}: {exc.strerror} in the folder "
+                              f"{os.path.dirname(target)!r}") from None
+    return path
 
 
-def load(path: str | os.PathLike[str], into: Module | None = None) -> Module:
+def load(path: str | os.PathLike[str], into: Module | None = None, *,
+         max_parameters: int = MAX_PARAMETERS) -> Module:
     """Read a model written by :func:`save`.
 
+    Everything is checked before anything is built or changed: on any failure ``into`` is
+    left exactly as it was, and the global ``random`` generator is never disturbed.
+
     Args:
-        path: the JSON file.
+        path: the JSON file (a symbolic link is followed).
         into: fill this existing model (of any architecture, built-in or your own) instead of
             building one from the file's architecture description.
+        max_parameters: the most numbers (parameters and buffers) the file may make ``load``
+            build; a larger architecture is refused before anything is allocated. Raise it for
+            a big model you trust. Not used with ``into=``, whose own size is the bound.
 
     Returns:
         The model (``into`` itself when given).
 
     Raises:
+        TypeError: ``path``, ``into`` or ``max_parameters`` is of the wrong kind.
         FileNotFoundError: ``path`` does not exist.
-        ValueError: the file is empty, truncated, not JSON, of another format or version, or its
-            parameters do not fit the model; ``into`` is then left exactly as it was.
+        ValueError: the file is empty, truncated, not JSON, nested too deeply, of another format or
+            version; its architecture is unknown, invalid or larger than ``max_parameters``; or its
+            parameters do not fit the model. The message names the file.
     """
+    path = _as_path(path)
     if into is not None and not isinstance(into, Module):
         raise TypeError(f"into must be a Module, got {type(into).__name__}")
+    max_parameters = as_int(max_parameters, "max_parameters", minimum=0)
     with open(path, "rb") as f:
         raw = f.read()
+    try:
+        return _load(raw, into, max_parameters)
+    except ValueError as exc:
+        raise ValueError(f"{path!r} {exc}") from None
+
+
+def _load(raw: bytes, into: Module | None, max_parameters: int) -> Module:
+    """The model in the file's bytes ``raw``; each ValueError says what the file is or has."""
     if not raw.strip():
-        raise ValueError(f"{os.fspath(path)!r} is empty")
+        raise ValueError("is empty")
     try:
         doc = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{os.fspath(path)!r} is not valid JSON (truncated or corrupt?): {exc}") from None
+    except RecursionError:
+        raise ValueError("is not a model file: its JSON nests too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of over 4300 digits
+        raise ValueError(f"is not valid JSON (truncated or corrupt?): {exc}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ValueError(f"{os.fspath(path)!r} is not an autograd-engine model file (no 'format': {FORMAT!r})")
-    if doc.get("version") != VERSION:
-        raise ValueError(f"{os.fspath(path)!r} has format version {doc.get('version')!r}; "
-                         f"this version reads version {VERSION}")
+        raise ValueError(f"is not an autograd-engine model file (no 'format': {FORMAT!r})")
+    version = doc.get("version")
+    if not is_int(version):
+        raise ValueError(f"has a format version that is not an integer: {describe(version)}")
+    if version != VERSION:
+        raise ValueError(f"has format version {_amount(int(version))}; this version reads version {VERSION}")
     params = doc.get("parameters")
     if not isinstance(params, dict):
-        raise ValueError(f"{os.fspath(path)!r} has no 'parameters' object")
+        raise ValueError("has no 'parameters' object")
+    architecture = doc.get("architecture")
+    size = None
+    if into is None and architecture is not None:
+        if _depth(architecture) > MAX_DEPTH:
+            raise ValueError(f"has an architecture nested deeper than {MAX_DEPTH} levels")
+        try:
+            size = architecture_size(architecture)
+        except ValueError as exc:
+            raise ValueError(f"has an invalid architecture: {exc}") from None
+        for count, what in ((size, "describes"), (len(params), "holds")):
+            if count is not None and count > max_parameters:
+                raise ValueError(f"{what} {_amount(count)} parameters, more than max_parameters={max_parameters}; "
+                                 f"pass a larger max_parameters= to load a model this big")
+        if size is not None and size != len(params):
+            raise ValueError(f"describes an architecture of {_amount(size)} parameters but holds {len(params)}")
     state = {name: _decode(name, v) for name, v in params.items()}
-    if into is None:
-        if doc.get("architecture") is None:
-            raise ValueError(f"{os.fspath(path)!r} holds a custom architecture: pass the model to fill as into=")
-        model = _build(doc["architecture"])
-    else:
-        model = into
-    model.load_state_dict(state)
+    if into is not None:
+        _fill(into, state)
+        return into
+    if architecture is None:
+        raise ValueError("holds a custom architecture: pass the model to fill as into=")
+    saved = random.getstate()  # a module built with seed=None draws from the global generator
+    try:
+        model = build_module(architecture)
+    except ValueError as exc:
+        raise ValueError(f"has an invalid architecture: {exc}") from None
+    finally:
+        random.setstate(saved)
+    if size is None and len(model.state_dict()) > max_parameters:
+        raise ValueError(f"describes more than max_parameters={max_parameters} parameters")
+    return _fill(model, state)
+
+
+def _fill(model: Module, state: dict[str, float]) -> Module:
+    try:
+        model.load_state_dict(state)
+    except ValueError as exc:
+        raise ValueError(f"does not fit the model: {exc}") from None
     return model
