@@ -15,6 +15,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from .modes import Mode, SetMode, current_mode
+from .validation import node_name
 
 if TYPE_CHECKING:
     from .value import Value
@@ -86,14 +87,12 @@ class AnomalyRecorder:
 
     def describe(self, node: Value, what: str, op: str | None = None) -> str:
         """The error message: op, label, where the node was created, what went wrong, the trace."""
-        op = node.op if op is None else op
-        label = f"label {node.label!r}" if node.label else "no label"
-        kind = f"op {op!r}" if op else "leaf"
+        kind = node_name(node, op)
         trace = self.traces.get(node)
         if not trace:
-            return f"{kind} ({label}): {what}; the node was created outside detect_anomaly()"
+            return f"{kind}: {what}; the node was created outside detect_anomaly()"
         file, line, _ = trace[-1]
-        lines = [f"{kind} ({label}) created at {file}:{line}: {what}",
+        lines = [f"{kind} created at {file}:{line}: {what}",
                  "Traceback of the node's creation (most recent call last):"]
         for f, n, func in trace:
             lines.append(f'  File "{f}", line {n}, in {func}')

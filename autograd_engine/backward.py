@@ -8,7 +8,7 @@ shared by the plain sweep, ``create_graph``, the step-through and forward mode.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,18 @@ def _check_root(root: Any, name: str = "root") -> None:
         raise TypeError(f"{name} must be a Value, got {describe(root)}")
 
 
+def _check_stop_at(stop_at: Any) -> frozenset[Value]:
+    if not stop_at and isinstance(stop_at, (tuple, list, set, frozenset)):
+        return frozenset()
+    if isinstance(stop_at, (str, bytes, Value)) or not isinstance(stop_at, Iterable):
+        raise TypeError(f"stop_at must be a collection of Values, got {describe(stop_at)}")
+    items = tuple(stop_at)
+    for i, v in enumerate(items):
+        if not isinstance(v, Value):
+            raise TypeError(f"stop_at must be a collection of Values, got {describe(v)} at position {i}")
+    return frozenset(items)
+
+
 def topological_order(root: Value, *, stop_at: Collection[Value] = ()) -> list[Value]:
     """Every node ``root`` depends on, each listed after all of its parents; ``root`` is last.
 
@@ -36,7 +48,7 @@ def topological_order(root: Value, *, stop_at: Collection[Value] = ()) -> list[V
         stop_at: nodes whose parents are not visited (they are listed, like leaves).
 
     Raises:
-        TypeError: ``root`` is not a Value.
+        TypeError: ``root`` is not a Value, or ``stop_at`` is not a collection of Values.
 
     >>> from autograd_engine import Value
     >>> a = Value(1.0, "a")
@@ -44,7 +56,7 @@ def topological_order(root: Value, *, stop_at: Collection[Value] = ()) -> list[V
     ['a', '*', '+']
     """
     _check_root(root)
-    return depth_first_order(root, stop_at)
+    return depth_first_order(root, _check_stop_at(stop_at))
 
 
 @dataclass(frozen=True)
@@ -91,7 +103,8 @@ def backward_steps(root: Value, gradient: Any = 1.0, *, create_graph: bool = Fal
             transforms, whose variables never depend on one another).
 
     Raises:
-        TypeError: ``root`` is not a Value, or ``gradient`` is not a real number (or Value).
+        TypeError: ``root`` is not a Value, ``gradient`` is not a real number (or Value), or
+            ``stop_at`` is not a collection of Values.
         AnomalyError: inside ``detect_anomaly()``, a non-finite seed, hook result, rule result or sum.
 
     >>> from autograd_engine import Value
@@ -104,7 +117,7 @@ def backward_steps(root: Value, gradient: Any = 1.0, *, create_graph: bool = Fal
     _check_root(root)
     create_graph = as_bool(create_graph, "create_graph")
     gradient = _seed(gradient, create_graph)
-    return _steps(root, gradient, create_graph, stop_at)
+    return _steps(root, gradient, create_graph, _check_stop_at(stop_at))
 
 
 def _steps(root: Value, gradient: Any, create_graph: bool, stop_at: Collection[Value]) -> Iterator[BackwardStep]:

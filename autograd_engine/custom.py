@@ -139,8 +139,10 @@ def _checked_vjp(vjp: Callable[..., Any], name: str, kind: ops.Kind) -> Callable
         return TypeError(f"the derivative rule of primitive {name!r} {what}")
 
     def gradient(d: Any, i: int) -> Any:
-        if isinstance(d, Value) or is_real(d):
+        if isinstance(d, Value):
             return d
+        if is_real(d):
+            return float(d)  # a NumPy scalar would carry its precision into every .grad it reaches
         raise fail(f"returned {describe(d)} as the gradient of input {i}; expected a real number or a Value")
 
     if kind.n_args == 1:

@@ -246,8 +246,8 @@ def hessian(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
         with _transform():
             first = derivatives(_scalar_output(f(*call.values)), call.wrt, create_graph=True)
             rows = [derivatives(g, call.wrt, call.connected) for g in first]
-            h = call.array(rows).reshape(len(args), len(args))
-            return (h + h.T) / 2
+            n = len(args)
+            return call.array([[(rows[i][j] + rows[j][i]) / 2 for j in range(n)] for i in range(n)]).reshape(n, n)
 
     return hessian_f
 

@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .validation import describe, is_real
+from .validation import describe, is_real, node_name
 
 if TYPE_CHECKING:
     from .value import Value
@@ -84,6 +84,17 @@ def has_hooks() -> bool:
     return bool(_hooked)
 
 
+def _is_value(x: Any) -> bool:
+    from .value import Value  # value.py imports this module
+
+    return isinstance(x, Value)
+
+
+def _hook_name(hook: Callable[..., Any]) -> str:
+    name = getattr(hook, "__qualname__", None)
+    return repr(name) if isinstance(name, str) else describe(hook)
+
+
 def run_hooks(node: Value, grad: Any) -> Any:
     """Pass ``grad`` through ``node``'s hooks in registration order; a hook returning non-None replaces it.
 
@@ -98,7 +109,8 @@ def run_hooks(node: Value, grad: Any) -> Any:
         if result is not None:
             if is_real(result):
                 result = float(result)
-            elif not hasattr(result, "_fn"):
-                raise TypeError(f"a hook must return None, a number or a Value, got {describe(result)}")
+            elif not _is_value(result):
+                raise TypeError(f"hook {_hook_name(hook)} on {node_name(node)} must return None, a real number "
+                                f"or a Value, got {describe(result)}")
             grad = result
     return grad

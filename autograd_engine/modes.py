@@ -16,9 +16,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import threading
 from collections.abc import Callable
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -46,27 +45,34 @@ RECORD = Mode()
 current_mode: ContextVar[Mode] = ContextVar("autograd_engine_mode", default=RECORD)
 
 
+# The modes outside each active `with` block of this thread or task, innermost last. Kept in a
+# context variable, like the mode itself, so that threads and asyncio tasks sharing one instance
+# (or one decorated function) never restore each other's modes.
+_outer_modes: ContextVar[tuple[Mode, ...]] = ContextVar("autograd_engine_outer_modes", default=())
+
+
 class SetMode:
     """Base of the modes: a re-entrant context manager and a thread-safe decorator.
 
-    Subclasses say how they change the current mode in :meth:`change`.
+    Subclasses say how they change the current mode in :meth:`change`. One instance
+    may be entered from several threads or tasks at once, and nested in itself.
     """
-
-    def __init__(self) -> None:
-        self._local = threading.local()  # the tokens of each thread's nested `with` blocks
 
     def change(self, mode: Mode) -> Mode:
         """The mode to use inside the block, given the mode outside it."""
         raise NotImplementedError
 
     def __enter__(self) -> SetMode:
-        mode = self.change(current_mode.get())
-        tokens: list[Token[Mode]] = self._local.__dict__.setdefault("tokens", [])
-        tokens.append(current_mode.set(RECORD if mode == RECORD else mode))
+        outer = current_mode.get()
+        mode = self.change(outer)
+        _outer_modes.set((*_outer_modes.get(), outer))
+        current_mode.set(RECORD if mode == RECORD else mode)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        current_mode.reset(self._local.tokens.pop())
+        *rest, outer = _outer_modes.get()
+        _outer_modes.set(tuple(rest))
+        current_mode.set(outer)
 
     def __call__(self, func: F) -> F:
         """Decorate ``func`` so that it runs in this mode (a fresh context per call)."""

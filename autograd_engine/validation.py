@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["is_real", "is_int", "describe", "as_real", "as_int", "as_bool", "as_callable", "python_rng", "numpy_rng"]
+__all__ = ["is_real", "is_int", "describe", "as_real", "as_int", "as_bool", "as_callable", "python_rng", "numpy_rng",
+           "node_name"]
 
 #: Longest repr quoted in an error message; longer ones are cut with "...".
 MAX_REPR = 80
@@ -202,3 +203,15 @@ def _seed_int(seed: Any, name: str, generator: str) -> int:
     if not is_int(seed):
         raise TypeError(f"{name} must be an int, {generator} or None, got {describe(seed)}")
     return as_int(seed, name, minimum=0)
+
+
+def node_name(node: Any, op: str | None = None) -> str:
+    """How error messages name a graph node: ``op 'sqrt' (no label)``, ``leaf (label 'x')``.
+
+    >>> from autograd_engine import Value
+    >>> node_name(Value(2.0, "x") * 3), node_name(Value(2.0, "x"))
+    ("op '*' (no label)", "leaf (label 'x')")
+    """
+    op = node.op if op is None else op
+    label = f"label {node.label!r}" if node.label else "no label"
+    return f"{f'op {op!r}' if op else 'leaf'} ({label})"

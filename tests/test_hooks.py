@@ -53,7 +53,7 @@ def test_bad_hooks():
     with pytest.raises(TypeError, match="hook must be callable, got int"):
         x.register_hook(3)
     x.register_hook(lambda g: "no")
-    with pytest.raises(TypeError, match="a hook must return None, a number or a Value, got str"):
+    with pytest.raises(TypeError, match=r"hook '.*<lambda>' on leaf \(no label\) must return None, a real number or a Value, got str 'no'"):
         (x * 2).backward()
 
 
@@ -189,13 +189,13 @@ ERROR_CASES = [
     ("register_hook-an-int", lambda: Value(1.0).register_hook(3), TypeError, r"hook must be callable, got int 3"),
     ("register_hook-none", lambda: Value(1.0).register_hook(None), TypeError, r"hook must be callable, got NoneType"),
     ("hook-returns-a-str", lambda: (_with_hook(returns_a_str) * 2).backward(), TypeError,
-     r"a hook must return None, a number or a Value, got str 'no'"),
+     r"hook 'returns_a_str' on leaf \(label 'x'\) must return None, a real number or a Value, got str 'no'"),
     ("hook-returns-a-bool", lambda: (_with_hook(lambda g: True) * 2).backward(), TypeError,
-     r"a hook must return None, a number or a Value, got bool True"),
+     r"hook '.*<lambda>' on leaf \(label 'x'\) must return None, a real number or a Value, got bool True"),
     ("hook-returns-an-array", lambda: (_with_hook(lambda g: np.array([g])) * 2).backward(), TypeError,
-     r"a hook must return None, a number or a Value, got ndarray"),
+     r"hook '.*<lambda>' on leaf \(label 'x'\) must return None, a real number or a Value, got ndarray"),
     ("hook-returns-a-list-in-gradients", lambda: gradients(_with_hook(lambda g: [g]) * 2), TypeError,
-     r"a hook must return None, a number or a Value, got list"),
+     r"hook '.*<lambda>' on leaf \(label 'x'\) must return None, a real number or a Value, got list"),
 ]
 
 
