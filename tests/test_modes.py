@@ -362,6 +362,36 @@ def test_a_task_suspended_inside_no_grad_does_not_disable_another_task():
     assert is_grad_enabled()
 
 
+def test_one_instance_shared_by_interleaved_tasks():
+    guard = no_grad()
+    log = []
+
+    async def first(entered, release):
+        with guard:
+            entered.set()
+            await release.wait()  # the other task enters and leaves the same instance meanwhile
+            log.append(("first inside", is_grad_enabled()))
+        log.append(("first after", is_grad_enabled()))
+
+    async def second(entered, release):
+        await entered.wait()
+        with guard:
+            release.set()
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            log.append(("second inside", is_grad_enabled()))
+        log.append(("second after", is_grad_enabled()))
+
+    async def main():
+        entered, release = asyncio.Event(), asyncio.Event()
+        return await asyncio.gather(first(entered, release), second(entered, release), return_exceptions=True)
+
+    assert asyncio.run(main()) == [None, None]
+    assert sorted(log) == [("first after", True), ("first inside", False), ("second after", True),
+                           ("second inside", False)]
+    assert is_grad_enabled()
+
+
 ERROR_CASES = [
     ("no_grad-decorates-an-int", lambda: no_grad()(3), TypeError, r"no_grad\(\) decorates a function, got int"),
     ("enable_grad-decorates-none", lambda: enable_grad()(None), TypeError,
