@@ -53,7 +53,8 @@ def test_bad_hooks():
     with pytest.raises(TypeError, match="hook must be callable, got int"):
         x.register_hook(3)
     x.register_hook(lambda g: "no")
-    with pytest.raises(TypeError, match=r"hook '.*<lambda>' on leaf \(no label\) must return None, a real number or a Value, got str 'no'"):
+    with pytest.raises(TypeError, match=r"hook '.*<lambda>' on leaf \(no label\) must return None, a real number "
+                                        r"or a Value, got str 'no'"):
         (x * 2).backward()
 
 
@@ -185,6 +186,25 @@ def returns_a_str(g):
     return "no"
 
 
+class LooksLikeAValue:
+    """Has a Value's attribute names, but is not one."""
+
+    _fn = None
+    data = 1.0
+
+
+class CallableHook:
+    def __call__(self, g):
+        return "no"
+
+
+def _on_intermediate(hook):
+    h = Value(1.0) * 3
+    h.label = "h"
+    h.register_hook(hook)
+    return h
+
+
 ERROR_CASES = [
     ("register_hook-an-int", lambda: Value(1.0).register_hook(3), TypeError, r"hook must be callable, got int 3"),
     ("register_hook-none", lambda: Value(1.0).register_hook(None), TypeError, r"hook must be callable, got NoneType"),
@@ -194,6 +214,12 @@ ERROR_CASES = [
      r"hook '.*<lambda>' on leaf \(label 'x'\) must return None, a real number or a Value, got bool True"),
     ("hook-returns-an-array", lambda: (_with_hook(lambda g: np.array([g])) * 2).backward(), TypeError,
      r"hook '.*<lambda>' on leaf \(label 'x'\) must return None, a real number or a Value, got ndarray"),
+    ("hook-on-an-intermediate-node", lambda: (_on_intermediate(returns_a_str) * 2).backward(), TypeError,
+     r"^hook 'returns_a_str' on op '\*' \(label 'h'\) must return None, a real number or a Value, got str 'no'$"),
+    ("hook-returns-a-look-alike", lambda: (_with_hook(lambda g: LooksLikeAValue()) * 2).backward(), TypeError,
+     r"on leaf \(label 'x'\) must return None, a real number or a Value, got LooksLikeAValue"),
+    ("callable-object-hook", lambda: (_with_hook(CallableHook()) * 2).backward(), TypeError,
+     r"^hook CallableHook <.*> on leaf \(label 'x'\) must return None, a real number or a Value, got str 'no'$"),
     ("hook-returns-a-list-in-gradients", lambda: gradients(_with_hook(lambda g: [g]) * 2), TypeError,
      r"hook '.*<lambda>' on leaf \(label 'x'\) must return None, a real number or a Value, got list"),
 ]
