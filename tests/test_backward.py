@@ -222,6 +222,15 @@ def test_numpy_seeds_are_accepted_and_gradients_stay_float():
     assert [step.grad for step in ae.backward_steps(x * 3, np.int64(1))][-1] == 3.0
 
 
+def test_stop_at_takes_any_collection_of_values():
+    x = Value(2.0)
+    h = x * x
+    y = h * 3
+    for stop_at in ([h], (h,), {h}, frozenset([h]), (v for v in [h])):
+        assert ae.gradients(y, stop_at=stop_at) == {y: 1.0, y.parents[1]: h.data, h: 3.0}
+    assert topological_order(y, stop_at=[h]) == [h, y.parents[1], y]
+
+
 def test_backward_steps_checks_its_arguments_before_the_first_step():
     with pytest.raises(TypeError, match="root must be a Value"):
         ae.backward_steps(None)  # raised by the call, not later by iteration
@@ -249,6 +258,14 @@ ERROR_CASES = [
      r"gradient must be a number that fits in a float"),
     ("backward-create_graph-an-int", lambda: (_x * 2).backward(create_graph=1), TypeError,
      r"create_graph must be a bool.*got int 1"),
+    ("topological_order-stop_at-an-int", lambda: topological_order(_x * 2, stop_at=5), TypeError,
+     r"^stop_at must be a collection of Values, got int 5$"),
+    ("topological_order-stop_at-a-value", lambda: topological_order(_x * 2, stop_at=_x), TypeError,
+     r"^stop_at must be a collection of Values, got Value "),
+    ("gradients-stop_at-of-numbers", lambda: ae.gradients(_x * 2, stop_at=[1.0]), TypeError,
+     r"^stop_at must be a collection of Values, got float 1.0 at position 0$"),
+    ("backward_steps-stop_at-none", lambda: ae.backward_steps(_x * 2, stop_at=None), TypeError,
+     r"^stop_at must be a collection of Values, got NoneType None$"),
     ("gradients-create_graph-a-str", lambda: ae.gradients(_x * 2, create_graph="yes"), TypeError,
      r"create_graph must be a bool.*got str 'yes'"),
 ]
