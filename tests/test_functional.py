@@ -24,7 +24,6 @@ from autograd_engine import (
     jvp,
     no_grad,
     primitive,
-    topological_order,
     value_and_grad,
 )
 
@@ -254,8 +253,7 @@ def test_transforms_of_values_inside_no_grad_give_detached_values(name):
     with no_grad():
         detached = transform(x, y)
     assert numbers(detached) == expected and leaves(detached)
-    for v in leaves(detached):  # nothing computed inside no_grad leads back to x or y
-        assert not {x, y} & set(topological_order(v))
+    assert all(v.is_leaf for v in leaves(detached))  # detached: nothing leads back to x or y
 
 
 def test_zeros_are_not_the_answer_inside_no_grad():
