@@ -187,8 +187,16 @@ def test_rule_may_return_any_real_number(d):
     prim = define("numpy_rule", "unary", lambda g, x, out: d)
     x = Value(1.0)
     prim(x).backward()
-    assert x.grad == float(d)
+    assert x.grad == float(d) and type(x.grad) is float
     assert grad(lambda v: prim(v))(1.0) == float(d)
+    assert type(gradients(prim(x))[x]) is float
+
+
+def test_a_float32_rule_does_not_lower_the_precision_of_other_contributions():
+    half = define("half32", "unary", lambda g, x, out: np.float32(g / 2))
+    x = Value(1.0)
+    (half(x) + x * 0.1).backward()
+    assert x.grad == 0.5 + 0.1 and type(x.grad) is float  # float64 arithmetic, not float32's 0.6000000238
 
 
 def test_rule_may_return_a_list_or_a_tuple():
