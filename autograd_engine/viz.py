@@ -1,4 +1,4 @@
-"""Drawings of computation graphs: DOT source, Graphviz rendering, notebook display, backward step-through.
+r"""Drawings of computation graphs: DOT source, Graphviz rendering, notebook display, backward step-through.
 
 Each Value is a record node ``{ label | data | grad }`` and each operation a small
 node of its own between its inputs and its result, the layout known from
@@ -16,6 +16,12 @@ into one box per prefix; then, if more than ``max_nodes`` DOT nodes remain (or
 the depth chosen as the largest that fits ``max_nodes``. Nodes whose inputs were
 cut show a "+k hidden" marker, and the drawing's caption says what was left out.
 
+Labels are drawn as text, whatever they hold: a backslash shows as ``\\``, a newline
+as ``\n``, a tab as ``\t`` and any other unprintable character as ``\xNN``/``\uNNNN``
+(Python's escapes), so every label is visible, nothing in it changes the layout, and
+``dot`` accepts every drawing. Spaces in a record field are written ``&#32;``, so runs of
+them and leading or trailing ones are drawn as typed.
+
 Only :func:`draw_dot`, :func:`save_graph` (for rendered formats) and the notebook
 helpers need Graphviz's ``dot`` program; :func:`to_dot` is pure Python.
 """
@@ -24,14 +30,16 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._files import atomic_write
 from .backward import backward_steps, topological_order
-from .ops import PARAM
+from .files import atomic_write
+from .ops import param_of, parents_of
+from .validation import as_bool, as_int, as_real, describe, is_int
 from .value import Value
 
 if TYPE_CHECKING:
@@ -62,10 +70,16 @@ class GraphvizNotFoundError(RuntimeError):
 def format_number(x: Any) -> str:
     """A fixed, readable format: 4 decimals for ordinary magnitudes, else scientific.
 
+    Args:
+        x: a real number or a Value (its ``data``).
+
+    Raises:
+        TypeError: ``x`` is neither.
+
     >>> format_number(2.0), format_number(-0.000012345), format_number(float("nan"))
     ('2.0000', '-1.234e-05', 'nan')
     """
-    x = float(x.data if isinstance(x, Value) else x)
+    x = x.data if isinstance(x, Value) else as_real(x, "x")
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
@@ -75,60 +89,123 @@ def format_number(x: Any) -> str:
     return f"{x:.3e}"
 
 
-def _escape(text: str) -> str:
-    """Escape the characters that structure a record label."""
-    text = text.replace("\\", "\\\\")
-    for ch in "{}|<>\"":
-        text = text.replace(ch, "\\" + ch)
-    return text
+_SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+_RECORD_SPECIAL = re.compile(r'([{}|<>"])')
+
+
+def _visible(text: str) -> str:
+    """``text`` with backslashes, line breaks and unprintable characters written as Python escapes."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    out = []
+    for ch in text:
+        if ch in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
+
+
+def _dot_text(text: str) -> str:
+    """Visible ``text`` as the inside of a DOT string: backslashes, quotes and entities (``&lt;``) kept literal."""
+    return _visible(text).replace("\\", "\\\\").replace("&", "&amp;").replace('"', '\\"')
+
+
+def _record_text(text: str) -> str:
+    """Visible ``text`` as one field of a record label: also ``{ } | < >``, and spaces as ``&#32;``.
+
+    A space written as ``&#32;`` is text to the record parser, which would otherwise trim it at
+    either end of a field (and ``dot`` 2.43 drops an escaped space ``\\ `` after a non-ASCII letter).
+    """
+    text = _RECORD_SPECIAL.sub(r"\\\1", _visible(text).replace("\\", "\\\\").replace("&", "&amp;"))
+    return text.replace(" ", "&#32;")
+
+
+def _label(text: str) -> str:
+    """A finished label for the graphviz package: never read as an HTML-like label."""
+    import graphviz
+
+    return graphviz.nohtml(text)
+
+
+def _constant_text(c: float) -> str:
+    if c.is_integer() and abs(c) < 1e16:
+        return str(int(c))
+    return f"{c:g}"
 
 
 def _op_label(v: Value) -> str:
-    if v._fn.kind == PARAM:
-        c = v.param
-        c_text = str(int(c)) if float(c).is_integer() else f"{c:g}"
-        return f"**{c_text}" if v.op == "**" else f"{v.op}({c_text})"
-    return v.op
+    c = param_of(v)
+    if c is None:
+        return v.op
+    c_text = _constant_text(float(c))
+    return f"**{c_text}" if v.op == "**" else f"{v.op}({c_text})"
 
 
 def _group_function(group_by: Any) -> Callable[[Value], str | None] | None:
     if group_by is None:
         return None
     if callable(group_by):
-        return group_by
-    if isinstance(group_by, str):
-        group_by = [group_by]
-    if isinstance(group_by, Iterable):
+        def by_call(v: Value) -> str | None:
+            key = group_by(v)
+            if key is not None and not isinstance(key, str):
+                raise TypeError(f"group_by must return a str or None for each node, got {describe(key)}")
+            return key
+
+        return by_call
+    prefixes = [group_by] if isinstance(group_by, str) else None
+    if prefixes is None and isinstance(group_by, Iterable) and not isinstance(group_by, (bytes, bytearray)):
         prefixes = list(group_by)
-        if not prefixes or not all(isinstance(p, str) and p for p in prefixes):
-            raise TypeError("group_by must be a non-empty label prefix, a list of them, or a callable")
+    if not prefixes or not all(isinstance(p, str) and p for p in prefixes):
+        raise TypeError(f"group_by must be a non-empty label prefix, a list of them, or a callable "
+                        f"node -> key or None, got {describe(group_by)}")
 
-        def by_prefix(v: Value) -> str | None:
-            for p in prefixes:
-                if v.label.startswith(p):
-                    return p
-            return None
+    def by_prefix(v: Value) -> str | None:
+        for p in prefixes:
+            if v.label.startswith(p):
+                return p
+        return None
 
-        return by_prefix
-    raise TypeError(f"group_by must be a label prefix, a list of prefixes or a callable, got {type(group_by).__name__}")
+    return by_prefix
+
+
+def _highlighted(item: Any) -> Value | None:
+    """The node ``item`` stands for: a Value, or an error's ``.node`` (None when the error names none)."""
+    if isinstance(item, Value):
+        return item
+    if isinstance(item, BaseException):
+        node = getattr(item, "node", None)
+        if node is None or isinstance(node, Value):
+            return node
+    raise TypeError(f"highlight must be a Value, an error with .node (GradcheckError, AnomalyError), or a list "
+                    f"of them, got {describe(item)}")
 
 
 def _nodes_of(highlight: Any) -> set[Value]:
-    """Values from ``highlight``: a Value, an error with ``.node``, or an iterable of those."""
+    """Values from ``highlight``: a Value, an error with ``.node``, or an iterable (not a string) of those."""
     if highlight is None:
         return set()
-    if isinstance(highlight, Value):
-        return {highlight}
-    node = getattr(highlight, "node", None)
-    if isinstance(highlight, BaseException):
-        return {node} if isinstance(node, Value) else set()
-    if isinstance(highlight, Iterable):
-        out: set[Value] = set()
-        for item in highlight:
-            out |= _nodes_of(item)
-        return out
-    raise TypeError(f"highlight must be a Value, an error with .node, or an iterable of them, "
-                    f"got {type(highlight).__name__}")
+    if isinstance(highlight, Iterable) and not isinstance(highlight, (str, bytes, bytearray, Value)):
+        nodes = map(_highlighted, highlight)
+    else:
+        nodes = iter([_highlighted(highlight)])
+    return {node for node in nodes if node is not None}
+
+
+def _parameters(parameters: Any) -> set[Value]:
+    if parameters is None:
+        return set()
+    if not isinstance(parameters, Iterable) or isinstance(parameters, (str, bytes, bytearray)):
+        raise TypeError(f"parameters must be an iterable of Values (such as model.parameters()), "
+                        f"got {describe(parameters)}")
+    params = list(parameters)
+    for p in params:
+        if not isinstance(p, Value):
+            raise TypeError(f"parameters must hold only Values, got {describe(p)} among them")
+    return set(params)
 
 
 @dataclass
@@ -149,7 +226,7 @@ def _distances(root: Value) -> dict[Value, int]:
         nxt = []
         for v in frontier:
             d = dist[v] + 1
-            for p in v.parents:
+            for p in parents_of(v):
                 if p not in dist:
                     dist[p] = d
                     nxt.append(p)
@@ -167,9 +244,9 @@ def _count(order: list[Value], visible: set[Value], group_of: dict[Value, str]) 
             groups.add(group_of[v])
             continue
         n += 1
-        if v._fn is not None:
+        if not v.is_leaf:
             n += 1
-            if any(p not in visible for p in v.parents):
+            if any(p not in visible for p in parents_of(v)):
                 n += 1
     return n + len(groups)
 
@@ -207,12 +284,11 @@ def _select(root: Value, max_nodes: int, depth: int | None, group_by: Any) -> _S
     return scene
 
 
-def _step_state(root: Value, step: int) -> tuple[dict[Value, float], Value | None]:
+def _step_state(root: Value, step: Any) -> tuple[dict[Value, float], Value | None]:
     """Gradients as they stand after ``step`` steps of the sweep, and the node of the last step."""
-    if isinstance(step, bool) or not isinstance(step, int):
-        raise TypeError(f"step must be an int, got {type(step).__name__}")
+    step = as_int(step, "step", minimum=0)
     steps = list(backward_steps(root))
-    if not 0 <= step <= len(steps):
+    if step > len(steps):
         raise ValueError(f"step must be between 0 and {len(steps)} (the number of nodes), got {step}")
     grads: dict[Value, float] = {root: 1.0}
     for s in steps[:step]:
@@ -221,13 +297,17 @@ def _step_state(root: Value, step: int) -> tuple[dict[Value, float], Value | Non
     return grads, steps[step - 1].node if step else None
 
 
-def _check_options(rankdir: str, max_nodes: int, depth: int | None) -> None:
+def _check_options(rankdir: Any, show_grad: Any, max_nodes: Any, depth: Any) -> tuple[str, bool, int, int | None]:
+    if not isinstance(rankdir, str):
+        raise TypeError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {describe(rankdir)}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"max_nodes must be an int >= 1, got {max_nodes!r}")
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
-        raise ValueError(f"depth must be None or an int >= 0, got {depth!r}")
+        raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {describe(rankdir)}")
+    if depth is not None and not is_int(depth):
+        raise TypeError(f"depth must be None or an int >= 0, got {describe(depth)}")
+    if depth is not None and depth < 0:
+        raise ValueError(f"depth must be None or an int >= 0, got {int(depth)}")
+    return (rankdir, as_bool(show_grad, "show_grad"), as_int(max_nodes, "max_nodes", minimum=1),
+            None if depth is None else int(depth))
 
 
 def _build(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_nodes: int = 500,
@@ -236,12 +316,12 @@ def _build(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
     import graphviz
 
     if not isinstance(root, Value):
-        raise TypeError(f"root must be a Value, got {type(root).__name__}")
-    _check_options(rankdir, max_nodes, depth)
-    scene = _select(root, max_nodes, depth, group_by)
+        raise TypeError(f"root must be a Value, got {describe(root)}")
+    rankdir, show_grad, max_nodes, depth = _check_options(rankdir, show_grad, max_nodes, depth)
     marked = _nodes_of(highlight)
-    params = set(parameters) if parameters is not None else set()
+    params = _parameters(parameters)
     grads, current = _step_state(root, step) if step is not None else (None, None)
+    scene = _select(root, max_nodes, depth, group_by)
 
     g = graphviz.Digraph("autograd", format=fmt, graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"},
@@ -250,7 +330,7 @@ def _build(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
         where = f"node {_name(current)}" if current is not None else "the seed: d root / d root = 1"
         scene.notes.insert(0, f"backward, step {step}: {where}")
     if scene.notes:
-        g.attr(label="\n".join(scene.notes), labelloc="t", fontsize="12")
+        g.attr(label=_label("\\n".join(_dot_text(note) for note in scene.notes)), labelloc="t", fontsize="12")
 
     ids = {v: f"v{i}" for i, v in enumerate(scene.order)}
     group_ids: dict[str, str] = {}
@@ -261,7 +341,8 @@ def _build(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
             group_ids.setdefault(key, f"g{len(group_ids)}")
             group_sizes[key] = group_sizes.get(key, 0) + 1
     for key, gid in group_ids.items():
-        g.node(gid, f"{_escape(key)}* | {group_sizes[key]} values", shape="record", style="filled,rounded",
+        g.node(gid, _label(f"{_record_text(key)}* | {group_sizes[key]} values"), shape="record",
+               style="filled,rounded",
                fillcolor="#e2f3e5", color="#1e8449")
 
     def target(v: Value) -> str:
@@ -274,16 +355,16 @@ def _build(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
         grouped = v in scene.group_of
         if not grouped:
             _value_node(g, v, ids[v], root, show_grad, grads, params, marked, current)
-        if v._fn is None:
+        if v.is_leaf:
             continue
         head = target(v)
         if not grouped:
             head = f"o{ids[v][1:]}"
-            g.node(head, _escape(_op_label(v)), shape="ellipse", style="filled", fillcolor="#fafafa",
+            g.node(head, _label(_dot_text(_op_label(v))), shape="ellipse", style="filled", fillcolor="#fafafa",
                    fontsize="10", width="0.3", height="0.3", margin="0.02")
             g.edge(head, ids[v])
         hidden = 0
-        for p in v.parents:
+        for p in parents_of(v):
             if p not in scene.visible:
                 hidden += 1
             elif p in scene.group_of or grouped:
@@ -301,20 +382,20 @@ def _build(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
 
 
 def _name(v: Value) -> str:
-    return repr(v.label) if v.label else f"'{v.op}'" if v.op else "(leaf)"
+    return f"'{v.label}'" if v.label else f"'{v.op}'" if v.op else "(leaf)"
 
 
 def _value_node(g: graphviz.Digraph, v: Value, node_id: str, root: Value, show_grad: bool,
                 grads: dict[Value, float] | None, params: set[Value], marked: set[Value],
                 current: Value | None) -> None:
-    fields = [_escape(v.label)] if v.label else []
+    fields = [_record_text(v.label)] if v.label else []
     fields.append(f"data {format_number(v.data)}")
     if show_grad:
         grad = v.grad if grads is None else grads.get(v, 0.0)
         fields.append(f"grad {format_number(grad)}")
     if v in params:
         role = "parameter"
-    elif v._fn is None:
+    elif v.is_leaf:
         role = "input" if v.label else "constant"
     else:
         role = "intermediate"
@@ -325,7 +406,7 @@ def _value_node(g: graphviz.Digraph, v: Value, node_id: str, root: Value, show_g
         attrs.update(_CURRENT)
     if v in marked:
         attrs.update(_HIGHLIGHT)
-    g.node(node_id, "{ " + " | ".join(fields) + " }", **attrs)
+    g.node(node_id, _label("{ " + " | ".join(fields) + " }"), **attrs)
 
 
 def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_nodes: int = 500,
@@ -376,8 +457,10 @@ def draw_dot(root: Value, *, format: str = "svg", **options: Any) -> graphviz.Di
     >>> from autograd_engine import Value
     >>> svg = draw_dot(Value(1.0, "x").tanh()).pipe(format="svg")  # doctest: +SKIP
     """
+    if not isinstance(format, str):
+        raise TypeError(f"format must be 'svg', 'png' or 'pdf', got {describe(format)}")
     if format not in ("svg", "png", "pdf"):
-        raise ValueError(f"format must be 'svg', 'png' or 'pdf', got {format!r}")
+        raise ValueError(f"format must be 'svg', 'png' or 'pdf', got {describe(format)}")
     _require_dot()
     return _build(root, fmt=format, **options)
 
@@ -401,8 +484,10 @@ def save_graph(root: Value, path: str | os.PathLike[str], **options: Any) -> str
         The path written.
 
     Raises:
+        TypeError: ``path`` is not a str or ``os.PathLike`` of str.
         ValueError: the extension is not .svg, .png, .pdf or .dot.
         GraphvizNotFoundError: a rendered format was asked for and ``dot`` is missing.
+        OSError: the file cannot be written (its folder is missing or read-only ...).
 
     >>> import tempfile, os
     >>> from autograd_engine import Value
@@ -410,7 +495,9 @@ def save_graph(root: Value, path: str | os.PathLike[str], **options: Any) -> str
     >>> open(out).read().startswith("digraph")
     True
     """
-    path = os.fspath(path)
+    path = os.fspath(path) if isinstance(path, (str, os.PathLike)) else path
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str or os.PathLike, got {describe(path)}")
     ext = os.path.splitext(path)[1].lower()
     if ext not in _FORMATS:
         raise ValueError(f"path must end in .svg, .png, .pdf or .dot, got {path!r}")
@@ -439,11 +526,16 @@ def show_backward(root: Value, *, max_static: int = 12, **options: Any) -> Any:
     Returns:
         An ipywidgets widget or an ``IPython.display.HTML`` object; display it (a notebook
         shows the value of a cell's last expression).
+
+    Raises:
+        TypeError, ValueError: a bad argument (the message names it).
     """
+    max_static = as_int(max_static, "max_static", minimum=1)
+    if not isinstance(root, Value):
+        raise TypeError(f"root must be a Value, got {describe(root)}")
+    to_dot(root, step=0, **options)  # every option checked before the first picture
     from IPython.display import HTML
 
-    if isinstance(max_static, bool) or not isinstance(max_static, int) or max_static < 1:
-        raise ValueError(f"max_static must be an int >= 1, got {max_static!r}")
     n = len(topological_order(root))
     try:
         import ipywidgets as widgets
@@ -465,9 +557,13 @@ def show_backward(root: Value, *, max_static: int = 12, **options: Any) -> Any:
     return HTML(f'<div style="white-space:nowrap;overflow-x:auto">{cells}</div>')
 
 
-def _repr_mimebundle(root: Value, include: Sequence[str] | None = None,
-                     exclude: Sequence[str] | None = None) -> dict[str, str]:
-    """Jupyter display of a Value: its graph as SVG when ``dot`` is there, else its repr. Never raises."""
+def mimebundle(root: Value, include: Sequence[str] | None = None,
+               exclude: Sequence[str] | None = None) -> dict[str, str]:
+    """Jupyter's display of a Value (``Value._repr_mimebundle_``): the graph as SVG when ``dot`` is there.
+
+    Returns:
+        ``{"text/plain": repr(root)}``, with ``"image/svg+xml"`` when it can be rendered. Never raises.
+    """
     bundle = {"text/plain": repr(root)}
     try:
         _require_dot()
@@ -475,3 +571,6 @@ def _repr_mimebundle(root: Value, include: Sequence[str] | None = None,
     except Exception:
         pass
     return bundle
+
+
+_repr_mimebundle = mimebundle  # the name value.py imports today
