@@ -58,7 +58,8 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
     differentiable operations: arithmetic and the functions of ``autograd_engine``
     (``exp``, ``cos`` ...), which work on floats and on Values alike. (A rule using
     ``math.cos`` runs, but its result is a constant to a second derivative;
-    ``gradgradcheck`` catches that.)
+    ``gradgradcheck`` catches that.) A rule that uses a Value it closed over returns a
+    Value; a plain ``backward()`` takes its number, so ``.grad`` stays a float.
 
     Use it directly or as a decorator::
 
@@ -138,27 +139,29 @@ def _checked_vjp(vjp: Callable[..., Any], name: str, kind: ops.Kind) -> Callable
     def fail(what: str) -> TypeError:
         return TypeError(f"the derivative rule of primitive {name!r} {what}")
 
-    def gradient(d: Any, i: int) -> Any:
-        if isinstance(d, Value):
-            return d
+    def gradient(d: Any, i: int, on_floats: bool) -> Any:
+        if isinstance(d, Value):  # a rule using a Value it closed over: a number on the float path
+            return d.data if on_floats else d
         if is_real(d):
             return float(d)  # a NumPy scalar would carry its precision into every .grad it reaches
         raise fail(f"returned {describe(d)} as the gradient of input {i}; expected a real number or a Value")
 
     if kind.n_args == 1:
         def checked(*args: Any) -> Any:
-            return gradient(vjp(*args), 0)
+            return gradient(vjp(*args), 0, not isinstance(args[1], Value))
         return checked
 
     def checked_many(*args: Any) -> Any:
         result = vjp(*args)
+        first = args[1][0] if kind is ops.NARY else args[1]
         expected = 2 if kind is ops.BINARY else len(args[1])
         if not isinstance(result, (list, tuple)):
             raise fail(f"returned {describe(result)}; expected a tuple of {expected} gradients, one per input")
         if len(result) != expected:
             raise ValueError(f"the derivative rule of primitive {name!r} returned {len(result)} gradient(s); "
                              f"expected {expected}, one per input")
-        return [gradient(d, i) for i, d in enumerate(result)]
+        on_floats = not isinstance(first, Value)
+        return [gradient(d, i, on_floats) for i, d in enumerate(result)]
 
     return checked_many
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from .backward import gradients, topological_order
 from .modes import enable_grad, is_grad_enabled
 from .ops import contributions
-from .validation import as_callable, describe, is_int, is_real
+from .validation import as_callable, as_real, describe, is_int, is_real
 from .value import Value, dot, fresh_variable
 
 if TYPE_CHECKING:
@@ -84,6 +84,9 @@ class _Call:
         for i in positions:
             if not (isinstance(args[i], Value) or is_real(args[i])):
                 raise TypeError(f"{name} {i % len(args)} must be a number or a Value, got {describe(args[i])}")
+        for i, a in enumerate(args):
+            if type(a) is not float and is_real(a):  # ints too big for a float, NumPy scalars
+                args[i] = as_real(a, f"{name} {i}")
         self.as_values = _depth.get() > 0 or any(isinstance(a, Value) for a in args)
         self.connected = self.as_values and is_grad_enabled()
         fresh: dict[int, Value] = {}

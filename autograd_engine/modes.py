@@ -21,6 +21,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from .validation import describe
+
 __all__ = ["Mode", "RECORD", "current_mode", "SetMode", "no_grad", "enable_grad", "is_grad_enabled"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,7 +79,7 @@ class SetMode:
     def __call__(self, func: F) -> F:
         """Decorate ``func`` so that it runs in this mode (a fresh context per call)."""
         if not callable(func):
-            raise TypeError(f"{type(self).__name__}() decorates a function, got {type(func).__name__}")
+            raise TypeError(f"{type(self).__name__}() decorates a function, got {describe(func)}")
         make = type(self)
         if inspect.isgeneratorfunction(func):
             return _wrap_generator(func, make)  # type: ignore[return-value]

@@ -210,6 +210,23 @@ def _undefined_forward_kind():
     return primitive(lambda *xs: 0.0, lambda g, xs, out: [g], name="variadic")
 
 
+def test_a_rule_closing_over_a_value_gives_floats_on_the_float_path_and_values_under_create_graph():
+    k = Value(2.0)
+    scale = primitive(lambda x: 2 * x, lambda g, x, out: g * k, name="scale_by_closed_k")
+    mul = primitive(lambda x, y: x * y, lambda g, x, y, out: (g * k * y / 2, g * x), name="mul_closed_k")
+    x, y = Value(3.0), Value(5.0)
+    (scale(x) + mul(x, y)).backward()
+    assert type(x.grad) is float and type(y.grad) is float
+    assert (x.grad, y.grad) == (2.0 + 5.0, 3.0)
+    x = Value(3.0)
+    scale(x * x).backward(create_graph=True)
+    assert isinstance(x.grad, Value) and x.grad.data == 12.0  # 2 * 2x
+    g = x.grad
+    x.grad = 0.0
+    g.backward()
+    assert x.grad == 4.0
+
+
 ERROR_CASES = [
     ("primitive-forward-an-int", lambda: primitive(3, lambda g, x, out: g, name="a"), TypeError,
      r"forward must be callable, got int"),

@@ -153,6 +153,10 @@ def test_jvp_list_output_and_values():
 
 ERROR_CASES = [
     ("grad-f-an-int", lambda: grad(3), TypeError, "f must be callable, got int"),
+    ("grad-an-int-too-big-for-a-float", lambda: grad(lambda x: x * 2)(10**400), ValueError,
+     "argument 0 must be a number that fits in a float, got int 1000"),
+    ("grad-a-constant-argument-too-big", lambda: grad(lambda x, y: x * y)(1.0, -10**400), ValueError,
+     "argument 1 must be a number that fits in a float, got int -1000"),
     ("grad-argnums-a-str", lambda: grad(lambda x: x, argnums="0"), TypeError,
      "argnums must be an int or a non-empty tuple"),
     ("grad-argnums-empty", lambda: grad(lambda x: x, argnums=()), TypeError, "argnums"),

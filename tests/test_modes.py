@@ -393,7 +393,7 @@ def test_one_instance_shared_by_interleaved_tasks():
 
 
 ERROR_CASES = [
-    ("no_grad-decorates-an-int", lambda: no_grad()(3), TypeError, r"no_grad\(\) decorates a function, got int"),
+    ("no_grad-decorates-an-int", lambda: no_grad()(3), TypeError, r"no_grad\(\) decorates a function, got int 3"),
     ("enable_grad-decorates-none", lambda: enable_grad()(None), TypeError,
      r"enable_grad\(\) decorates a function, got NoneType"),
     ("detect_anomaly-decorates-a-str", lambda: detect_anomaly()("f"), TypeError,
