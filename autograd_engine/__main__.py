@@ -1,3 +1,5 @@
+"""``python -m autograd_engine``: the expression grapher (``autograd-engine`` also has ``demo`` and ``train``)."""
+
 import sys
 
 from .cli import main
