@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from typing import Any
+
+from .validation import describe
 
 
 def _default_mode() -> int:
@@ -11,32 +14,83 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> str:
+def as_path(path: Any, name: str = "path") -> str:
+    """``path`` (a str or ``os.PathLike``) as a non-empty str.
+
+    Raises:
+        TypeError: ``path`` is not a str or ``os.PathLike`` of str.
+        ValueError: ``path`` is empty.
+    """
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {describe(path)}")
+    if not text:
+        raise ValueError(f"{name} must be a non-empty file name, got {describe(path)}")
+    return text
+
+
+def writable_target(path: str, what: str = "write to") -> str:
+    """The file that writing ``path`` replaces (the end of any chain of symbolic links), checked.
+
+    Raises:
+        IsADirectoryError: the target is a folder.
+        FileNotFoundError: the target's folder does not exist.
+        PermissionError: the target exists and is read-only (even for root, whom the OS would let write).
+    """
+    target = os.path.realpath(path)
+    shown = repr(path) if target == os.path.abspath(path) else f"{path!r} (a link to {target!r})"
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"cannot {what} {shown}: it is a folder; give a file name")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot {what} {shown}: the folder {folder!r} does not exist")
+    if os.path.exists(target) and (not os.access(target, os.W_OK) or not os.stat(target).st_mode & 0o222):
+        raise PermissionError(f"cannot {what} {shown}: the file is read-only; make it writable or choose another path")
+    return target
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes, what: str = "write to") -> str:
     """Write ``data`` to ``path`` so that a crash never leaves half a file.
 
-    The bytes go to a temporary file beside ``path``, are flushed to disk, and the
-    file is renamed over ``path`` (atomic on POSIX and Windows). The new file keeps
-    the mode an existing ``path`` had, or else gets the usual mode for new files.
+    The bytes go to a temporary file beside the target, are flushed to disk, and the
+    file is renamed over the target (atomic on POSIX and Windows). The target is
+    ``path``, or, when ``path`` is a symbolic link, the file it points to (the link
+    stays). A read-only target is refused and left as it is. The new file keeps the
+    mode the old one had, or else gets the usual mode for new files.
+
+    Args:
+        path: the file to write.
+        data: its new content.
+        what: how error messages describe the action ("save a model to" ...).
 
     Returns:
         ``path`` as a string.
+
+    Raises:
+        TypeError, ValueError: ``path`` is not a non-empty str or ``os.PathLike``.
+        IsADirectoryError, FileNotFoundError, PermissionError: see :func:`writable_target`;
+            PermissionError also when the folder is not writable.
     """
     import tempfile
 
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    path = as_path(path)
+    target = writable_target(path, what)
+    folder = os.path.dirname(target)
     try:
-        mode = os.stat(path).st_mode & 0o777
+        mode = os.stat(target).st_mode & 0o777
     except FileNotFoundError:
         mode = _default_mode()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(target)[1])
+    except PermissionError as exc:
+        raise PermissionError(f"cannot {what} {path!r}: {exc.strerror} in the folder {folder!r}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .backward import backward_steps, topological_order
-from .files import atomic_write
+from .files import as_path, atomic_write, writable_target
 from .ops import param_of, parents_of
 from .validation import as_bool, as_int, as_real, describe, is_int
 from .value import Value
@@ -478,16 +478,19 @@ def save_graph(root: Value, path: str | os.PathLike[str], **options: Any) -> str
     """Write the drawing to ``path``, as SVG, PNG, PDF or DOT source by its extension.
 
     The file is written to a temporary file in the same folder and then renamed, so a
-    crash never leaves half a file. Takes the options of :func:`to_dot`.
+    crash never leaves half a file; a symbolic link is written through (the file it
+    points to is replaced, the link stays) and a read-only file is refused. Takes the
+    options of :func:`to_dot`.
 
     Returns:
         The path written.
 
     Raises:
         TypeError: ``path`` is not a str or ``os.PathLike`` of str.
-        ValueError: the extension is not .svg, .png, .pdf or .dot.
+        ValueError: the extension is not .svg, .png, .pdf or .dot, or ``path`` is empty.
         GraphvizNotFoundError: a rendered format was asked for and ``dot`` is missing.
-        OSError: the file cannot be written (its folder is missing or read-only ...).
+        FileNotFoundError, IsADirectoryError, PermissionError: the folder is missing, ``path`` is a
+            folder, or the file or its folder is read-only (nothing is changed).
 
     >>> import tempfile, os
     >>> from autograd_engine import Value
@@ -495,14 +498,14 @@ def save_graph(root: Value, path: str | os.PathLike[str], **options: Any) -> str
     >>> open(out).read().startswith("digraph")
     True
     """
-    path = os.fspath(path) if isinstance(path, (str, os.PathLike)) else path
-    if not isinstance(path, str):
-        raise TypeError(f"path must be a str or os.PathLike, got {describe(path)}")
+    path = as_path(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in _FORMATS:
         raise ValueError(f"path must end in .svg, .png, .pdf or .dot, got {path!r}")
     fmt = _FORMATS[ext]
-    return atomic_write(path, to_dot(root, **options).encode() if fmt == "dot" else _render(root, fmt, **options))
+    writable_target(path, "save a drawing to")  # before rendering, which may take a while
+    return atomic_write(path, to_dot(root, **options).encode() if fmt == "dot" else _render(root, fmt, **options),
+                        what="save a drawing to")
 
 
 def _svg_or_text(root: Value, **options: Any) -> str:

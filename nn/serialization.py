@@ -15,7 +15,7 @@ import os
 import random
 from typing import Any
 
-from autograd_engine.files import atomic_write
+from autograd_engine.files import as_path, atomic_write
 from autograd_engine.validation import as_int, as_real, describe, is_int, is_real
 
 from .module import Module, architecture_size, build_module, quote, saveable_config
@@ -28,15 +28,6 @@ VERSION = 1
 MAX_PARAMETERS = 10**7
 #: The deepest nesting of objects and lists an architecture may have (about 50 nested containers).
 MAX_DEPTH = 100
-
-
-def _as_path(path: Any) -> str:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {describe(path)}")
-    text = os.fspath(path)
-    if not isinstance(text, str) or not text:
-        raise ValueError(f"path must be a non-empty file name, got {describe(path)}")
-    return text
 
 
 def _encode(x: float) -> float | str:
@@ -76,21 +67,6 @@ def _depth(tree: Any) -> int:
     return deepest
 
 
-def _writable_target(path: str) -> str:
-    """The file that saving to ``path`` replaces: the end of any chain of symbolic links, checked writable."""
-    target = os.path.realpath(path)
-    shown = repr(path) if target == os.path.abspath(path) else f"{path!r} (a link to {target!r})"
-    if os.path.isdir(target):
-        raise IsADirectoryError(f"cannot save a model to {shown}: it is a folder; give a file name")
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save a model to {shown}: the folder {folder!r} does not exist")
-    if os.path.exists(target) and (not os.access(target, os.W_OK) or not os.stat(target).st_mode & 0o222):
-        raise PermissionError(f"cannot save a model to {shown}: the file is read-only; make it writable "
-                              f"or choose another path")
-    return target
-
-
 def save(model: Module, path: str | os.PathLike[str]) -> str:
     """Write ``model`` to ``path`` as JSON: format, version, architecture and every parameter.
 
@@ -117,7 +93,7 @@ def save(model: Module, path: str | os.PathLike[str]) -> str:
     """
     if not isinstance(model, Module):
         raise TypeError(f"model must be a Module, got {type(model).__name__}")
-    path = _as_path(path)
+    path = as_path(path)
     try:
         architecture = saveable_config(model)
         if _depth(architecture) > MAX_DEPTH:
@@ -129,13 +105,7 @@ def save(model: Module, path: str | os.PathLike[str]) -> str:
         raise ValueError(f"the model is nested too deeply to save (more than {MAX_DEPTH} levels)") from None
     except (TypeError, ValueError) as exc:
         raise ValueError(f"cannot save {type(model).__name__}: {exc}") from None
-    target = _writable_target(path)
-    try:
-        atomic_write(target, (text + "\n").encode())
-    except PermissionError as exc:
-        raise PermissionError(f"cannot save a model to {path!r}: {exc.strerror} in the folder "
-                              f"{os.path.dirname(target)!r}") from None
-    return path
+    return atomic_write(path, (text + "\n").encode(), what="save a model to")
 
 
 def load(path: str | os.PathLike[str], into: Module | None = None, *,
@@ -163,7 +133,7 @@ def load(path: str | os.PathLike[str], into: Module | None = None, *,
             version; its architecture is unknown, invalid or larger than ``max_parameters``; or its
             parameters do not fit the model. The message names the file.
     """
-    path = _as_path(path)
+    path = as_path(path)
     if into is not None and not isinstance(into, Module):
         raise TypeError(f"into must be a Module, got {type(into).__name__}")
     max_parameters = as_int(max_parameters, "max_parameters", minimum=0)

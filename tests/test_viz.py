@@ -448,3 +448,25 @@ def test_dot_draws_awkward_labels_as_their_visible_escapes(text):
     texts = svg_texts(to_dot(y, step=1))
     assert texts["v0"][0] == texts["v2"][0] == _visible(text)
     assert "\n" not in _visible(text) and "\x00" not in _visible(text)
+
+
+def test_save_graph_writes_through_a_link_and_refuses_what_it_must_not_replace(tmp_path):
+    target = tmp_path / "real.dot"
+    target.write_text("old")
+    link = tmp_path / "link.dot"
+    link.symlink_to(target)
+    assert save_graph(Value(1.0, "x") * 2, link) == str(link)
+    assert link.is_symlink() and target.read_text().startswith("digraph")
+
+    target.chmod(0o444)
+    with pytest.raises(PermissionError, match=r"cannot save a drawing to .*link\.dot.* \(a link to .*real\.dot'\): "
+                                              r"the file is read-only"):
+        save_graph(Value(1.0), link)
+    assert target.read_text().startswith("digraph") and link.is_symlink()
+    with pytest.raises(FileNotFoundError, match=r"cannot save a drawing to .*: the folder .*missing' does not exist"):
+        save_graph(Value(1.0), tmp_path / "missing" / "g.dot")
+    with pytest.raises(IsADirectoryError, match="it is a folder"):
+        save_graph(Value(1.0), tmp_path / "folder.dot" if (tmp_path / "folder.dot").mkdir() is None else None)
+    with pytest.raises(ValueError, match="path must be a non-empty file name, got str ''"):
+        save_graph(Value(1.0), "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.dot", "link.dot", "real.dot"]  # no temporary left
