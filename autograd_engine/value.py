@@ -143,9 +143,9 @@ class Value:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """Jupyter shows a Value as the drawing of its graph (text when Graphviz is missing)."""
-        from .viz import _repr_mimebundle
+        from .viz import mimebundle
 
-        return _repr_mimebundle(self, include, exclude)
+        return mimebundle(self, include, exclude)
 
     # -- arithmetic ------------------------------------------------------------------------------------
 

@@ -574,6 +574,3 @@ def mimebundle(root: Value, include: Sequence[str] | None = None,
     except Exception:
         pass
     return bundle
-
-
-_repr_mimebundle = mimebundle  # the name value.py imports today
