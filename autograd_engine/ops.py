@@ -29,11 +29,12 @@ function is re-run on NumPy scalars, which give the IEEE answer (see
 from __future__ import annotations
 
 import math
-import numbers
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from .validation import as_real, describe, is_real
 
 if TYPE_CHECKING:
     from .value import Value
@@ -467,13 +468,19 @@ def check_args(op: Op, n_args: int, param: Any) -> None:
 
 
 def _call(name: str, fwd: Callable[..., float], x: Any, *args: Any) -> Any:
-    if isinstance(x, float):
+    """``fwd`` on a number (as a float), or the method ``name`` of a Value; an error for anything else."""
+    if type(x) is float:
         return fwd(x, *args)
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return fwd(float(x), *args)
+    if is_real(x):  # NumPy scalars, ints, Fractions: computed as Python floats, so the result is a float
+        try:
+            v = float(x)
+        except (OverflowError, ValueError):  # an int too large for a float
+            raise ValueError(f"{name}() expects a Value or a real number that fits in a float, "
+                             f"got {describe(x)}") from None
+        return fwd(v, *args)
     method = getattr(type(x), name, None)
     if method is None or isinstance(x, bool):
-        raise TypeError(f"{name}() expects a Value or a real number, got {type(x).__name__}")
+        raise TypeError(f"{name}() expects a Value or a real number, got {describe(x)}")
     return method(x, *args)
 
 
@@ -534,9 +541,15 @@ def relu(x: Value | float) -> Value | float:
 def leaky_relu(x: Value | float, slope: float = 0.01) -> Value | float:
     """``x`` for ``x > 0``, else ``slope * x``.
 
+    Raises:
+        TypeError: ``x`` is not a Value or a real number, or ``slope`` is not a real number.
+        ValueError: ``slope`` is ``nan`` or infinite.
+
     >>> leaky_relu(-2.0, 0.1)
     -0.2
     """
+    if type(slope) is not float or not math.isfinite(slope):
+        slope = as_real(slope, "slope", finite=True)
     return _call("leaky_relu", _leaky_relu, x, slope)
 
 

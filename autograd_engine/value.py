@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -11,7 +12,7 @@ from .modes import RECORD, current_mode
 from .ops import Op
 from .validation import as_real, describe, is_real
 
-__all__ = ["Value", "apply", "vsum", "dot", "logsumexp", "softmax"]
+__all__ = ["Value", "apply", "vsum", "dot", "logsumexp", "softmax", "as_value"]
 
 Number = int | float
 
@@ -26,11 +27,17 @@ def _lift(other: Any) -> Value | None:
 
 
 def as_value(item: Any, name: str) -> Value:
-    """``item`` as a Value (a number becomes a new leaf); ``TypeError`` naming ``name`` otherwise."""
-    v = _lift(item)
-    if v is None:
-        raise TypeError(f"{name} must be a Value or a real number, got {describe(item)}")
-    return v
+    """``item`` as a Value (a number becomes a new leaf), or an error naming ``name``.
+
+    Raises:
+        TypeError: ``item`` is neither a Value nor a real number.
+        ValueError: ``item`` is an int too large for a float.
+    """
+    if isinstance(item, Value):
+        return item
+    if is_real(item):
+        return Value(as_real(item, name))
+    raise TypeError(f"{name} must be a Value or a real number, got {describe(item)}")
 
 
 class Value:
@@ -238,8 +245,9 @@ class Value:
 
         Raises:
             TypeError: ``slope`` is not a real number.
+            ValueError: ``slope`` is ``nan`` or infinite.
         """
-        c = as_real(slope, "slope")
+        c = slope if type(slope) is float and math.isfinite(slope) else as_real(slope, "slope", finite=True)
         return Value(ops.LEAKY_RELU.forward(self.data, c), "", ops.LEAKY_RELU, self, c)
 
     def softplus(self) -> Value:
@@ -337,7 +345,7 @@ def _nary(fn: Op, parents: tuple[Value, ...]) -> Value:
 
 def _values(values: Iterable[Value | Number], name: str) -> tuple[Value, ...]:
     if isinstance(values, (str, bytes, Value)) or not isinstance(values, Iterable):
-        raise TypeError(f"{name} must be an iterable of Values or numbers, got {type(values).__name__}")
+        raise TypeError(f"{name} must be an iterable of Values or numbers, got {describe(values)}")
     items = tuple(values)
     if set(map(type, items)) <= _JUST_VALUE:  # the common case, checked at C speed
         return items

@@ -2,6 +2,7 @@
 
 import math
 import random
+from fractions import Fraction
 
 import autograd
 import autograd.numpy as anp
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 from conftest import a_logsumexp, sample_args
 
-from autograd_engine import OPS, Op, Value, apply, gradcheck, gradgradcheck
+import autograd_engine as ae
+from autograd_engine import OPS, Op, Value, apply, dot, gradcheck, gradgradcheck, logsumexp, softmax, vsum
 from autograd_engine.ops import BINARY, NARY, PARAM, UNARY, call_forward, call_vjp, register
 
 # One line per op: the same function in HIPS autograd's NumPy, taking the arguments as a list
@@ -147,3 +149,122 @@ def test_sampler_covers_both_signs_of_nonzero_domains():
     rng = random.Random(0)
     signs = {math.copysign(1, sample_args(OPS["relu"], rng)[0][0]) for _ in range(50)}
     assert signs == {-1.0, 1.0}
+
+
+# -- the generic functions: numbers in, floats out; Values in, Values out; anything else an error --------
+
+ELEMENTWISE = {
+    "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "tanh": math.tanh,
+    "sigmoid": lambda x: 1 / (1 + math.exp(-x)), "relu": lambda x: max(x, 0.0),
+    "leaky_relu": lambda x: x if x > 0 else 0.01 * x, "softplus": lambda x: math.log1p(math.exp(x)),
+    "sin": math.sin, "cos": math.cos,
+}
+
+
+def test_every_generic_function_is_public_and_listed_here():
+    assert sorted(ELEMENTWISE) == sorted(n for n in ae.ops.__all__ if n.islower() and n in ae.__all__)
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTWISE))
+def test_generic_functions_take_any_real_number_and_give_a_float(name):
+    fn, ref = getattr(ae, name), ELEMENTWISE[name]
+    for x in (1.5, 2, np.float32(1.5), np.float64(1.5), np.int64(2), Fraction(3, 2)):
+        out = fn(x)
+        assert type(out) is float and out == pytest.approx(ref(float(x)), rel=1e-12), x
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTWISE))
+def test_generic_functions_on_a_value_build_the_node_of_their_op(name):
+    x = Value(1.5)
+    out = getattr(ae, name)(x)
+    assert isinstance(out, Value) and out.op == name and out.parents == (x,)
+    assert out.data == getattr(ae, name)(1.5)
+
+
+def test_leaky_relu_slope_accepts_numpy_scalars_on_both_paths():
+    for slope in (0.2, np.float32(0.25), np.float64(0.2), np.int64(1), Fraction(1, 4)):
+        assert ae.leaky_relu(-2.0, slope) == -2.0 * float(slope)
+        node = ae.leaky_relu(Value(-2.0), slope)
+        assert node.data == -2.0 * float(slope) and node.param == float(slope) and type(node.param) is float
+
+
+_x = Value(2.0)
+_BAD_ARGUMENTS = [  # id part, argument, exception, words after "got"
+    ("none", None, TypeError, r"NoneType None"),
+    ("a-str", "2.0", TypeError, r"str '2.0'"),
+    ("a-bool", True, TypeError, r"bool True"),
+    ("a-numpy-bool", np.bool_(True), TypeError, r"bool "),
+    ("a-list", [1.0], TypeError, r"list \[1.0\]"),
+    ("a-complex", 1j, TypeError, r"complex 1j"),
+    ("an-array", np.array([1.0, 2.0]), TypeError, r"ndarray array\(\[1., 2.\]\)"),
+]
+
+ERROR_CASES = [
+    *[(f"{name}-{what}", lambda name=name, arg=arg: getattr(ae, name)(arg), exc,
+       rf"^{name}\(\) expects a Value or a real number, got {words}")
+      for name in sorted(ELEMENTWISE) for what, arg, exc, words in _BAD_ARGUMENTS],
+    *[(f"{name}-an-int-too-big-for-a-float", lambda name=name: getattr(ae, name)(10**400), ValueError,
+       rf"^{name}\(\) expects a Value or a real number that fits in a float, got int 1000")
+      for name in sorted(ELEMENTWISE)],
+    ("leaky_relu-slope-none", lambda: ae.leaky_relu(-2.0, None), TypeError,
+     r"^slope must be a real number, got NoneType None$"),
+    ("leaky_relu-slope-a-str-on-a-float", lambda: ae.leaky_relu(-2.0, "0.1"), TypeError,
+     r"^slope must be a real number, got str '0.1'$"),
+    ("leaky_relu-slope-a-bool", lambda: ae.leaky_relu(-2.0, True), TypeError,
+     r"^slope must be a real number, got bool True$"),
+    ("leaky_relu-slope-a-bool-on-a-value", lambda: ae.leaky_relu(_x, False), TypeError,
+     r"^slope must be a real number, got bool False$"),
+    ("leaky_relu-slope-a-value", lambda: ae.leaky_relu(-2.0, Value(0.1)), TypeError,
+     r"^slope must be a real number, got Value Value\(data=0.1"),
+    ("leaky_relu-slope-nan", lambda: ae.leaky_relu(-2.0, math.nan), ValueError,
+     r"^slope must be a finite number, got nan$"),
+    ("leaky_relu-slope-inf-on-a-value", lambda: ae.leaky_relu(_x, math.inf), ValueError,
+     r"^slope must be a finite number, got inf$"),
+    ("leaky_relu-method-slope-nan", lambda: _x.leaky_relu(float("nan")), ValueError,
+     r"^slope must be a finite number, got nan$"),
+    ("leaky_relu-slope-too-big", lambda: ae.leaky_relu(-2.0, -10**400), ValueError,
+     r"^slope must be a number that fits in a float, got int -1000"),
+    ("apply-op-none", lambda: apply(None, _x), TypeError, r"^op must be an Op or the name of one, got NoneType None$"),
+    ("apply-argument-too-big", lambda: apply("exp", 10**400), ValueError,
+     r"^argument 0 of 'exp' must be a number that fits in a float, got int 1000"),
+    ("apply-argument-a-bool", lambda: apply("+", _x, True), TypeError,
+     r"^argument 1 of '\+' must be a Value or a real number, got bool True$"),
+    ("apply-param-a-bool", lambda: apply("leaky_relu", _x, param=True), TypeError,
+     r"^param must be a real number, got bool True$"),
+    ("apply-param-too-big", lambda: apply("**", _x, param=10**400), ValueError,
+     r"^param must be a number that fits in a float, got int 1000"),
+    ("apply-unary-with-no-argument", lambda: apply("exp"), ValueError, r"^op 'exp' takes 1 argument\(s\), got 0$"),
+    ("vsum-none", lambda: vsum(None), TypeError,
+     r"^values must be an iterable of Values or numbers, got NoneType None$"),
+    ("vsum-a-str", lambda: vsum("12"), TypeError, r"^values must be an iterable of Values or numbers, got str '12'$"),
+    ("vsum-a-value", lambda: vsum(_x), TypeError, r"^values must be an iterable of Values or numbers, got Value Value"),
+    ("vsum-item-a-bool", lambda: vsum([_x, True]), TypeError,
+     r"^values\[1\] must be a Value or a real number, got bool True$"),
+    ("vsum-item-nested", lambda: vsum([[_x]]), TypeError, r"^values\[0\] must be a Value or a real number, got list"),
+    ("vsum-item-too-big", lambda: vsum([1.0, 10**400]), ValueError,
+     r"^values\[1\] must be a number that fits in a float, got int 1000"),
+    ("dot-ws-none", lambda: dot(None, [1.0]), TypeError, r"^ws must be an iterable of Values or numbers, got NoneType"),
+    ("dot-xs-a-number", lambda: dot([_x], 2.0), TypeError,
+     r"^xs must be an iterable of Values or numbers, got float 2.0$"),
+    ("dot-xs-item-a-str", lambda: dot([_x], ["a"]), TypeError,
+     r"^xs\[0\] must be a Value or a real number, got str 'a'$"),
+    ("dot-lengths-differ-empty", lambda: dot([], [_x]), ValueError,
+     r"^dot\(\): ws and xs must have the same length, got 0 and 1$"),
+    ("logsumexp-none", lambda: logsumexp(None), TypeError,
+     r"^values must be an iterable of Values or numbers, got NoneType"),
+    ("logsumexp-item-none", lambda: logsumexp([_x, None]), TypeError,
+     r"^values\[1\] must be a Value or a real number, got NoneType None$"),
+    ("logsumexp-empty-generator", lambda: logsumexp(v for v in []), ValueError, r"^logsumexp\(\) needs at least one"),
+    ("softmax-empty", lambda: softmax([]), ValueError,
+     r"^softmax\(\) needs at least one value, got an empty sequence$"),
+    ("softmax-a-number", lambda: softmax(3), TypeError,
+     r"^values must be an iterable of Values or numbers, got int 3$"),
+    ("softmax-item-too-big", lambda: softmax([10**400]), ValueError,
+     r"^values\[0\] must be a number that fits in a float"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
