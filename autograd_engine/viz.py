@@ -536,6 +536,8 @@ def show_backward(root: Value, *, max_static: int = 12, **options: Any) -> Any:
     max_static = as_int(max_static, "max_static", minimum=1)
     if not isinstance(root, Value):
         raise TypeError(f"root must be a Value, got {describe(root)}")
+    if "step" in options:
+        raise TypeError(f"show_backward() shows every step itself; it takes no step option, got {options['step']!r}")
     to_dot(root, step=0, **options)  # every option checked before the first picture
     from IPython.display import HTML
 

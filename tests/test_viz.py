@@ -470,3 +470,38 @@ def test_save_graph_writes_through_a_link_and_refuses_what_it_must_not_replace(t
     with pytest.raises(ValueError, match="path must be a non-empty file name, got str ''"):
         save_graph(Value(1.0), "")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.dot", "link.dot", "real.dot"]  # no temporary left
+
+
+_v = Value(1.0) * 2
+
+ERROR_CASES = [
+    ("to_dot-root-None", lambda: to_dot(None), TypeError, r"root must be a Value, got NoneType None"),
+    ("to_dot-rankdir-XX", lambda: to_dot(_v, rankdir="XX"), ValueError,
+     r"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got str 'XX'"),
+    ("to_dot-show_grad-a-str", lambda: to_dot(_v, show_grad="yes"), TypeError,
+     r"show_grad must be a bool \(True or False\), got str 'yes'"),
+    ("to_dot-max_nodes-zero", lambda: to_dot(_v, max_nodes=0), ValueError, r"max_nodes must be an int >= 1, got 0"),
+    ("to_dot-max_nodes-bool", lambda: to_dot(_v, max_nodes=True), TypeError,
+     r"max_nodes must be an int, got bool True"),
+    ("to_dot-step-negative", lambda: to_dot(_v, step=-1), ValueError, r"step must be an int >= 0, got -1"),
+    ("to_dot-highlight-a-str", lambda: to_dot(_v, highlight="abc"), TypeError, r"highlight must be .*got str 'abc'"),
+    ("to_dot-group_by-an-int", lambda: to_dot(_v, group_by=3), TypeError, r"group_by must be .*got int 3"),
+    ("draw_dot-root-a-list", lambda: draw_dot([_v]), TypeError, r"root must be a Value, got list"),
+    ("draw_dot-depth-nan", lambda: draw_dot(_v, depth=float("nan")), TypeError,
+     r"depth must be None or an int >= 0, got float nan"),
+    ("save_graph-extension-txt", lambda: save_graph(_v, "graph.txt"), ValueError,
+     r"path must end in .svg, .png, .pdf or .dot, got 'graph.txt'"),
+    ("save_graph-path-an-int", lambda: save_graph(_v, 3), TypeError, r"path must be a str or os.PathLike, got int 3"),
+    ("save_graph-path-empty", lambda: save_graph(_v, ""), ValueError, r"path must be a non-empty file name"),
+    ("show_backward-root-None", lambda: show_backward(None), TypeError, r"root must be a Value, got NoneType None"),
+    ("show_backward-max_static-zero", lambda: show_backward(_v, max_static=0), ValueError,
+     r"max_static must be an int >= 1, got 0"),
+    ("show_backward-step-given", lambda: show_backward(_v, step=1), TypeError, r"takes no step option, got 1"),
+    ("show_backward-rankdir-bad", lambda: show_backward(_v, rankdir=1), TypeError, r"rankdir must be .*got int 1"),
+]
+
+
+@pytest.mark.parametrize("name, call, exc, pattern", ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(name, call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
