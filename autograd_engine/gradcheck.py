@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -74,19 +75,27 @@ class GradcheckError(AssertionError):
 
 def _as_outputs(result: Any) -> list[Value]:
     items = result if isinstance(result, (list, tuple)) else [result]
+    if not items:
+        raise ValueError(f"f must return a Value or a non-empty list of Values, got an empty {type(result).__name__}")
     outs = []
     for i, item in enumerate(items):
+        listed = isinstance(result, (list, tuple))
         if isinstance(item, Value):
             outs.append(item)
         elif is_real(item):
-            outs.append(Value(item))
+            outs.append(Value(as_real(item, f"f's output {i}" if listed else "f's output")))
         else:
-            where = f"output {i}" if isinstance(result, (list, tuple)) else "the output"
+            where = f"output {i}" if listed else "the output"
             raise TypeError(f"f must return a Value or a list of Values; {where} is a {describe(item)}")
     return outs
 
 
-def _validate(f: Any, inputs: Any, eps: Any, atol: Any = 0.0, rtol: Any = 0.0) -> list[float]:
+def _validate(f: Any, inputs: Any, eps: Any = 1.0, atol: Any = 0.0, rtol: Any = 0.0,
+              finite: bool = True) -> tuple[list[float], float, float, float]:
+    """The point as floats and the tolerances as floats, or an error naming the argument at fault.
+
+    ``finite``: the point must be finite (central differences at ``nan`` or ``inf`` mean nothing).
+    """
     as_callable(f, "f")
     if type(inputs).__name__ == "ndarray":
         inputs = list(inputs.ravel())
@@ -97,34 +106,56 @@ def _validate(f: Any, inputs: Any, eps: Any, atol: Any = 0.0, rtol: Any = 0.0) -
     xs = []
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
-            xs.append(x.data)
-        elif is_real(x):
-            xs.append(as_real(x, f"inputs[{i}]"))
-        else:
+            x = x.data
+        elif not is_real(x):
             raise TypeError(f"inputs[{i}] must be a number or a Value, got {describe(x)}")
-    for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        as_real(v, name, finite=True, minimum=0)
-    if eps == 0:
-        raise ValueError("eps must be > 0, got 0")
-    return xs
+        xs.append(as_real(x, f"inputs[{i}]", finite=finite))
+    _check_arity(f, len(xs))
+    return (xs, as_real(eps, "eps", finite=True, minimum=0, strict=True),
+            as_real(atol, "atol", finite=True, minimum=0), as_real(rtol, "rtol", finite=True, minimum=0))
+
+
+def _check_arity(f: Callable[..., Any], n: int) -> None:
+    """A TypeError naming ``f`` when it cannot take ``n`` positional arguments, one per input."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # some builtins have no signature: calling f will tell
+        return
+    try:
+        signature.bind(*range(n))
+    except TypeError as exc:
+        raise TypeError(f"f must take {n} positional argument(s), one per input, got {describe(f)}: {exc}") from None
 
 
 def numerical_jacobian(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float = 1e-6) -> np.ndarray:
     """Central differences ``(f(x + eps) - f(x - eps)) / (2 eps)``: an (outputs, inputs) array.
+
+    Args:
+        f: called with one Value per input; returns a Value or a list of Values (always as many).
+        inputs: the point: finite numbers, or Values (their ``data`` is used).
+        eps: the step, a finite number > 0.
+
+    Raises:
+        TypeError, ValueError: as for :func:`gradcheck`; also when ``f`` returns a different number
+            of outputs at different points.
 
     >>> numerical_jacobian(lambda x: x * x, [3.0]).round(6)
     array([[6.]])
     """
     import numpy as np
 
-    xs = _validate(f, inputs, eps)
+    xs, eps, _, _ = _validate(f, inputs, eps)
     columns = []
     with enable_grad():  # f may use transforms inside; its graph is not needed here
         for i in range(len(xs)):
             shifted = []
-            for step in (eps, -eps):
+            for step, sign in ((eps, "+"), (-eps, "-")):
                 args = [Value(x + step if j == i else x) for j, x in enumerate(xs)]
                 shifted.append(np.array([o.data for o in _as_outputs(f(*args))]))
+                count = len(columns[0]) if columns else len(shifted[0])
+                if len(shifted[-1]) != count:
+                    raise ValueError(f"f must return as many outputs at every point: {count} at inputs[0] + eps, "
+                                     f"{len(shifted[-1])} at inputs[{i}] {sign} eps")
             columns.append((shifted[0] - shifted[1]) / (2 * eps))
     return np.stack(columns, axis=1)
 
@@ -132,13 +163,18 @@ def numerical_jacobian(f: Callable[..., Any], inputs: Sequence[float | Value], e
 def analytical_jacobian(f: Callable[..., Any], inputs: Sequence[float | Value]) -> np.ndarray:
     """Derivatives from ``backward()``, one output at a time: an (outputs, inputs) array.
 
+    ``inputs`` may hold ``inf`` and ``nan`` here (the derivatives are then what the rules give there).
+
+    Raises:
+        TypeError, ValueError: as for :func:`gradcheck`.
+
     >>> analytical_jacobian(lambda x, y: [x * y, x + y], [2.0, 5.0])
     array([[5., 2.],
            [1., 1.]])
     """
     import numpy as np
 
-    xs = _validate(f, inputs, 1.0)
+    xs, _, _, _ = _validate(f, inputs, finite=False)
     leaves = [Value(x) for x in xs]
     with enable_grad():  # the derivatives are right inside no_grad too
         outs = _as_outputs(f(*leaves))
@@ -202,10 +238,10 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float
     points at a faulty custom op.
 
     Args:
-        f: the function under test.
-        inputs: the point: numbers, or Values (their ``data`` is used).
-        eps: the finite-difference step.
-        atol, rtol: absolute and relative tolerance.
+        f: the function under test, taking one argument per input.
+        inputs: the point: finite numbers, or Values (their ``data`` is used).
+        eps: the finite-difference step, a finite number > 0.
+        atol, rtol: absolute and relative tolerance, finite numbers >= 0.
         raise_exception: raise ``GradcheckError`` on failure (default) or return False.
 
     Returns:
@@ -213,7 +249,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float
 
     Raises:
         GradcheckError: a derivative disagrees (with ``raise_exception=True``).
-        TypeError, ValueError: bad arguments, or ``f`` returns something other than Values.
+        TypeError, ValueError: bad arguments (the message names the one at fault), ``f`` cannot take
+            one argument per input, or ``f`` returns something other than a Value or a non-empty list of them.
 
     >>> gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
     True
@@ -236,7 +273,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: f
     >>> gradgradcheck(lambda x, y: (x * y).sin() + x.exp(), [0.3, 0.7])
     True
     """
-    xs = _validate(f, inputs, eps, atol, rtol)
+    xs, eps, atol, rtol = _validate(f, inputs, eps, atol, rtol)
     n = len(xs)
 
     def first_derivatives(*args: Value) -> list[Any]:
@@ -251,8 +288,8 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: f
 
 def _check(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float, atol: float, rtol: float,
            raise_exception: bool, name: str, output_name: Callable[[int], str]) -> bool:
-    xs = _validate(f, inputs, eps, atol, rtol)
-    as_bool(raise_exception, "raise_exception")
+    xs, eps, atol, rtol = _validate(f, inputs, eps, atol, rtol)
+    raise_exception = as_bool(raise_exception, "raise_exception")
     with enable_grad():  # a check must not pass because the caller's mode records nothing
         return _compare(f, xs, eps, atol, rtol, raise_exception, name, output_name)
 
@@ -261,6 +298,9 @@ def _compare(f: Callable[..., Any], xs: list[float], eps: float, atol: float, rt
              raise_exception: bool, name: str, output_name: Callable[[int], str]) -> bool:
     analytic = analytical_jacobian(f, xs)
     numeric = numerical_jacobian(f, xs, eps)
+    if analytic.shape != numeric.shape:
+        raise ValueError(f"f must return as many outputs at every point: {analytic.shape[0]} at inputs, "
+                         f"{numeric.shape[0]} at inputs[0] + eps")
     for k in range(analytic.shape[0]):
         for i in range(analytic.shape[1]):
             a, n = float(analytic[k, i]), float(numeric[k, i])

@@ -13,6 +13,7 @@ from autograd_engine import (
     analytical_jacobian,
     apply,
     gradcheck,
+    gradgradcheck,
     numerical_jacobian,
 )
 from autograd_engine.gradcheck import check_node_rule
@@ -92,8 +93,8 @@ def test_jacobians_have_outputs_by_inputs_shape():
     ({"inputs": 1.0}, TypeError, "inputs must be a sequence of numbers or Values, got float"),
     ({"inputs": []}, ValueError, "inputs must not be empty"),
     ({"inputs": [1.0, "a"]}, TypeError, r"inputs\[1\] must be a number or a Value, got str"),
-    ({"eps": 0}, ValueError, "eps must be > 0"),
-    ({"eps": -1e-6}, ValueError, "eps must be a finite number >= 0, got -1e-06"),
+    ({"eps": 0}, ValueError, "eps must be a finite number > 0, got 0.0"),
+    ({"eps": -1e-6}, ValueError, "eps must be a finite number > 0, got -1e-06"),
     ({"atol": math.nan}, ValueError, "atol must be a finite number >= 0"),
     ({"rtol": "1"}, TypeError, "rtol must be a real number, got str '1'"),
     ({"raise_exception": 1}, TypeError, "raise_exception must be a bool"),
@@ -104,3 +105,150 @@ def test_bad_arguments(kwargs, exc, pattern):
     args = {"f": lambda x: x * x, "inputs": [1.0], **kwargs}
     with pytest.raises(exc, match=pattern):
         gradcheck(args.pop("f"), args.pop("inputs"), **args)
+
+
+def test_numpy_scalars_are_accepted_for_the_point_and_the_tolerances():
+    f = lambda x, y: x * y.exp()  # noqa: E731
+    point = [np.float32(0.5), np.int64(-1)]
+    assert gradcheck(f, point, eps=np.float32(1e-4), atol=np.float64(1e-4), rtol=np.float32(1e-3),
+                     raise_exception=np.bool_(True))
+    assert gradgradcheck(f, np.array([0.5, -1.0]), eps=np.float64(1e-5), atol=np.float32(1e-3))
+    np.testing.assert_allclose(numerical_jacobian(f, point, eps=np.float64(1e-6)), analytical_jacobian(f, point),
+                               rtol=1e-6)
+    assert type(numerical_jacobian(f, (np.int64(1), np.int64(0)))[0, 0]) is np.float64
+
+
+def test_checks_refuse_a_point_that_is_not_finite_but_the_analytic_jacobian_is_taken_there():
+    assert analytical_jacobian(lambda x: x.tanh(), [math.inf])[0, 0] == 0.0
+    assert math.isnan(analytical_jacobian(lambda x: x * 2 + x * x, [math.nan])[0, 0])
+    for check in (gradcheck, gradgradcheck, numerical_jacobian):
+        with pytest.raises(ValueError, match=r"^inputs\[1\] must be a finite number, got inf$"):
+            check(lambda x, y: x * y, [1.0, Value(math.inf)])
+
+
+def test_a_function_with_varargs_or_defaults_takes_one_argument_per_input():
+    assert gradcheck(lambda *xs: xs[0] * xs[1], [1.0, 2.0])
+    assert gradcheck(lambda x, y=None, *, scale=2.0: x * scale, [1.0, 2.0])
+    assert gradcheck(max, [1.0, 2.0])  # a builtin without a readable signature is simply called
+
+
+def _square(x):
+    return x * x
+
+
+ERROR_CASES = [
+    ("gradcheck-f-none", lambda: gradcheck(None, [1.0]), TypeError, r"^f must be callable, got NoneType None$"),
+    ("gradcheck-f-a-value", lambda: gradcheck(Value(1.0), [1.0]), TypeError, r"^f must be callable, got Value"),
+    ("gradcheck-f-takes-fewer-arguments", lambda: gradcheck(_square, [1.0, 2.0]), TypeError,
+     r"^f must take 2 positional argument\(s\), one per input, got function <function _square .*: too many"),
+    ("gradcheck-f-takes-keywords-only", lambda: gradcheck(lambda *, x: x, [1.0]), TypeError,
+     r"^f must take 1 positional argument\(s\), one per input, got function"),
+    ("gradcheck-inputs-none", lambda: gradcheck(_square, None), TypeError,
+     r"^inputs must be a sequence of numbers or Values, got NoneType None$"),
+    ("gradcheck-inputs-a-str", lambda: gradcheck(_square, "1"), TypeError,
+     r"^inputs must be a sequence of numbers or Values, got str '1'$"),
+    ("gradcheck-inputs-a-value", lambda: gradcheck(_square, Value(1.0)), TypeError,
+     r"^inputs must be a sequence of numbers or Values, got Value Value"),
+    ("gradcheck-inputs-a-set", lambda: gradcheck(_square, {1.0}), TypeError,
+     r"^inputs must be a sequence of numbers or Values, got set \{1.0\}$"),
+    ("gradcheck-inputs-empty", lambda: gradcheck(_square, ()), ValueError,
+     r"^inputs must not be empty, got an empty sequence$"),
+    ("gradcheck-inputs-nested", lambda: gradcheck(_square, [[1.0]]), TypeError,
+     r"^inputs\[0\] must be a number or a Value, got list \[1.0\]$"),
+    ("gradcheck-inputs-item-a-bool", lambda: gradcheck(_square, [True]), TypeError,
+     r"^inputs\[0\] must be a number or a Value, got bool True$"),
+    ("gradcheck-inputs-item-nan", lambda: gradcheck(_square, [math.nan]), ValueError,
+     r"^inputs\[0\] must be a finite number, got nan$"),
+    ("gradcheck-inputs-item-too-big", lambda: gradcheck(_square, [10**400]), ValueError,
+     r"^inputs\[0\] must be a number that fits in a float, got int 1000"),
+    ("gradcheck-eps-zero", lambda: gradcheck(_square, [1.0], eps=0), ValueError,
+     r"^eps must be a finite number > 0, got 0.0$"),
+    ("gradcheck-eps-negative", lambda: gradcheck(_square, [1.0], eps=-1e-6), ValueError,
+     r"^eps must be a finite number > 0, got -1e-06$"),
+    ("gradcheck-eps-nan", lambda: gradcheck(_square, [1.0], eps=math.nan), ValueError,
+     r"^eps must be a finite number > 0, got nan$"),
+    ("gradcheck-eps-inf", lambda: gradcheck(_square, [1.0], eps=math.inf), ValueError,
+     r"^eps must be a finite number > 0, got inf$"),
+    ("gradcheck-eps-a-bool", lambda: gradcheck(_square, [1.0], eps=True), TypeError,
+     r"^eps must be a real number, got bool True$"),
+    ("gradcheck-eps-a-str", lambda: gradcheck(_square, [1.0], eps="1e-6"), TypeError,
+     r"^eps must be a real number, got str '1e-6'$"),
+    ("gradcheck-atol-negative", lambda: gradcheck(_square, [1.0], atol=-1), ValueError,
+     r"^atol must be a finite number >= 0, got -1.0$"),
+    ("gradcheck-atol-a-str", lambda: gradcheck(_square, [1.0], atol="0"), TypeError,
+     r"^atol must be a real number, got str '0'$"),
+    ("gradcheck-rtol-nan", lambda: gradcheck(_square, [1.0], rtol=math.nan), ValueError,
+     r"^rtol must be a finite number >= 0, got nan$"),
+    ("gradcheck-rtol-none", lambda: gradcheck(_square, [1.0], rtol=None), TypeError,
+     r"^rtol must be a real number, got NoneType None$"),
+    ("gradcheck-raise_exception-an-int", lambda: gradcheck(_square, [1.0], raise_exception=0), TypeError,
+     r"^raise_exception must be a bool \(True or False\), got int 0$"),
+    ("gradcheck-raise_exception-a-str", lambda: gradcheck(_square, [1.0], raise_exception="no"), TypeError,
+     r"^raise_exception must be a bool \(True or False\), got str 'no'$"),
+    ("gradcheck-f-returns-nothing", lambda: gradcheck(lambda x: [], [1.0]), ValueError,
+     r"^f must return a Value or a non-empty list of Values, got an empty list$"),
+    ("gradcheck-f-returns-none", lambda: gradcheck(lambda x: None, [1.0]), TypeError,
+     r"^f must return a Value or a list of Values; the output is a NoneType None$"),
+    ("gradcheck-f-returns-nested", lambda: gradcheck(lambda x: [[x]], [1.0]), TypeError,
+     r"^f must return a Value or a list of Values; output 0 is a list \[Value"),
+    ("gradcheck-f-returns-a-bool", lambda: gradcheck(lambda x: [x, True], [1.0]), TypeError,
+     r"^f must return a Value or a list of Values; output 1 is a bool True$"),
+    ("gradcheck-f-returns-too-big", lambda: gradcheck(lambda x: [x, 10**400], [1.0]), ValueError,
+     r"^f's output 1 must be a number that fits in a float, got int 1000"),
+    ("gradcheck-f-returns-more-outputs-at-the-point", lambda: gradcheck(lambda x: [x] * (2 if x.data == 1 else 1),
+                                                                        [1.0]), ValueError,
+     r"^f must return as many outputs at every point: 2 at inputs, 1 at inputs\[0\] \+ eps$"),
+    ("gradgradcheck-f-an-int", lambda: gradgradcheck(3, [1.0]), TypeError, r"^f must be callable, got int 3$"),
+    ("gradgradcheck-f-takes-fewer-arguments", lambda: gradgradcheck(_square, [1.0, 2.0]), TypeError,
+     r"^f must take 2 positional argument\(s\), one per input"),
+    ("gradgradcheck-inputs-empty", lambda: gradgradcheck(_square, []), ValueError, r"^inputs must not be empty"),
+    ("gradgradcheck-inputs-item-inf", lambda: gradgradcheck(_square, [-math.inf]), ValueError,
+     r"^inputs\[0\] must be a finite number, got -inf$"),
+    ("gradgradcheck-eps-zero", lambda: gradgradcheck(_square, [1.0], eps=0.0), ValueError,
+     r"^eps must be a finite number > 0, got 0.0$"),
+    ("gradgradcheck-atol-a-bool", lambda: gradgradcheck(_square, [1.0], atol=False), TypeError,
+     r"^atol must be a real number, got bool False$"),
+    ("gradgradcheck-rtol-negative", lambda: gradgradcheck(_square, [1.0], rtol=-0.1), ValueError,
+     r"^rtol must be a finite number >= 0, got -0.1$"),
+    ("gradgradcheck-raise_exception-none", lambda: gradgradcheck(_square, [1.0], raise_exception=None), TypeError,
+     r"^raise_exception must be a bool \(True or False\), got NoneType None$"),
+    ("gradgradcheck-f-returns-a-str", lambda: gradgradcheck(lambda x: "s", [1.0]), TypeError,
+     r"^f must return a Value or a list of Values; the output is a str 's'$"),
+    ("numerical_jacobian-f-a-str", lambda: numerical_jacobian("f", [1.0]), TypeError,
+     r"^f must be callable, got str 'f'$"),
+    ("numerical_jacobian-inputs-a-number", lambda: numerical_jacobian(_square, 1.0), TypeError,
+     r"^inputs must be a sequence of numbers or Values, got float 1.0$"),
+    ("numerical_jacobian-inputs-item-none", lambda: numerical_jacobian(_square, [None]), TypeError,
+     r"^inputs\[0\] must be a number or a Value, got NoneType None$"),
+    ("numerical_jacobian-inputs-item-nan", lambda: numerical_jacobian(_square, [math.nan]), ValueError,
+     r"^inputs\[0\] must be a finite number, got nan$"),
+    ("numerical_jacobian-eps-negative", lambda: numerical_jacobian(_square, [1.0], eps=-1.0), ValueError,
+     r"^eps must be a finite number > 0, got -1.0$"),
+    ("numerical_jacobian-eps-a-bool", lambda: numerical_jacobian(_square, [1.0], eps=False), TypeError,
+     r"^eps must be a real number, got bool False$"),
+    ("numerical_jacobian-f-takes-fewer-arguments", lambda: numerical_jacobian(_square, [1.0, 2.0]), TypeError,
+     r"^f must take 2 positional argument\(s\), one per input"),
+    ("numerical_jacobian-f-returns-nothing", lambda: numerical_jacobian(lambda x: (), [1.0]), ValueError,
+     r"^f must return a Value or a non-empty list of Values, got an empty tuple$"),
+    ("numerical_jacobian-f-returns-as-many-outputs-everywhere",
+     lambda: numerical_jacobian(lambda x, y: [x] * (2 if y.data > 2 else 1), [1.0, 2.0]), ValueError,
+     r"^f must return as many outputs at every point: 1 at inputs\[0\] \+ eps, 2 at inputs\[1\] \+ eps$"),
+    ("analytical_jacobian-f-none", lambda: analytical_jacobian(None, [1.0]), TypeError,
+     r"^f must be callable, got NoneType None$"),
+    ("analytical_jacobian-inputs-a-str", lambda: analytical_jacobian(_square, "12"), TypeError,
+     r"^inputs must be a sequence of numbers or Values, got str '12'$"),
+    ("analytical_jacobian-inputs-empty", lambda: analytical_jacobian(_square, []), ValueError,
+     r"^inputs must not be empty, got an empty sequence$"),
+    ("analytical_jacobian-inputs-item-a-str", lambda: analytical_jacobian(_square, [1.0, "a"]), TypeError,
+     r"^inputs\[1\] must be a number or a Value, got str 'a'$"),
+    ("analytical_jacobian-f-takes-more-arguments", lambda: analytical_jacobian(lambda x, y: x, [1.0]), TypeError,
+     r"^f must take 1 positional argument\(s\), one per input, got function .*missing a required argument: 'y'$"),
+    ("analytical_jacobian-f-returns-nothing", lambda: analytical_jacobian(lambda x: [], [1.0]), ValueError,
+     r"^f must return a Value or a non-empty list of Values, got an empty list$"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
