@@ -190,7 +190,42 @@ ERROR_CASES = [
     ("jacobian-f-returns-a-str", lambda: jacobian(lambda x: [x, "s"])(1.0), TypeError,
      "f's output 1 must return a single Value or number, got str"),
     ("hessian-f-none", lambda: hessian(None), TypeError, "f must be callable, got NoneType"),
+    ("value_and_grad-f-none", lambda: value_and_grad(None), TypeError, r"^f must be callable, got NoneType None$"),
+    ("value_and_grad-f-a-str", lambda: value_and_grad("f"), TypeError, r"^f must be callable, got str 'f'$"),
+    ("value_and_grad-argnums-a-bool", lambda: value_and_grad(lambda x: x, argnums=True), TypeError,
+     r"^argnums must be an int or a non-empty tuple of ints, got bool True$"),
+    ("value_and_grad-argnums-a-float", lambda: value_and_grad(lambda x: x, argnums=0.0), TypeError,
+     r"^argnums must be an int or a non-empty tuple of ints, got float 0.0$"),
+    ("value_and_grad-argnums-a-list", lambda: value_and_grad(lambda x: x, argnums=[0]), TypeError,
+     r"^argnums must be an int or a non-empty tuple of ints, got list \[0\]$"),
+    ("value_and_grad-argnums-holds-a-bool", lambda: value_and_grad(lambda x: x, argnums=(0, True)), TypeError,
+     r"^argnums must be an int or a non-empty tuple of ints, got tuple \(0, True\)$"),
+    ("value_and_grad-argnums-out-of-range", lambda: value_and_grad(lambda x, y: x, argnums=(0, 2))(1.0, 2.0),
+     ValueError, r"^argnums refers to argument 2, but f was called with 2 argument\(s\)$"),
+    ("value_and_grad-called-without-arguments", lambda: value_and_grad(lambda: 1.0)(), ValueError,
+     r"^argnums refers to argument 0, but f was called with 0 argument\(s\)$"),
+    ("value_and_grad-argument-none", lambda: value_and_grad(lambda x: x)(None), TypeError,
+     r"^argument 0 must be a number or a Value, got NoneType None$"),
+    ("value_and_grad-argument-a-list", lambda: value_and_grad(lambda x: x)([1.0]), TypeError,
+     r"^argument 0 must be a number or a Value, got list \[1.0\]$"),
+    ("value_and_grad-argument-a-numpy-bool", lambda: value_and_grad(lambda x: x)(np.bool_(True)), TypeError,
+     r"^argument 0 must be a number or a Value, got bool"),
+    ("value_and_grad-argument-too-big", lambda: value_and_grad(lambda x: x)(10**400), ValueError,
+     r"^argument 0 must be a number that fits in a float, got int 1000"),
+    ("value_and_grad-f-returns-a-tuple", lambda: value_and_grad(lambda x: (x, x))(1.0), TypeError,
+     r"^f must return a single Value or number, got tuple \(Value"),
+    ("value_and_grad-f-returns-none", lambda: value_and_grad(lambda x: None)(1.0), TypeError,
+     r"^f must return a single Value or number, got NoneType None$"),
+    ("value_and_grad-f-returns-a-bool", lambda: value_and_grad(lambda x: x > 0)(1.0), TypeError,
+     r"^f must return a single Value or number, got bool True$"),
 ]
+
+
+def test_value_and_grad_takes_numpy_scalars_for_argnums_and_arguments():
+    value, (dx, dy) = value_and_grad(lambda x, y: x * y * y, argnums=(np.int64(0), np.int32(1)))(
+        np.float32(2.0), np.int64(3))
+    assert (value, dx, dy) == (18.0, 9.0, 12.0) and all(type(v) is float for v in (value, dx, dy))
+    assert value_and_grad(lambda x: x * x, argnums=np.int64(0))(np.float64(1.5)) == (2.25, 3.0)
 
 
 @pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
