@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from autograd_engine.validation import describe
+from autograd_engine.validation import as_int, describe
 
 from .module import (
     ArchitectureError,
@@ -51,7 +51,7 @@ class Sequential(Module):
     def __init__(self, *modules: Module):
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
-                raise TypeError(f"Sequential takes Modules; argument {i} is a {type(m).__name__}")
+                raise TypeError(f"Sequential takes Modules; argument {i} is {describe(m)}")
         self._steps = list(modules)
         self.label_parameters()
 
@@ -59,8 +59,24 @@ class Sequential(Module):
         for i, m in enumerate(self._steps):
             yield str(i), m
 
-    def __getitem__(self, i: int) -> Module:
+    def __getitem__(self, i: int | slice) -> Module | Sequential:
+        """The module at position ``i`` (negative counts from the end), or a Sequential of a slice of them.
+
+        Raises:
+            TypeError: ``i`` is neither an int nor a slice.
+            IndexError: ``i`` is out of range (what ``for`` loops and ``list()`` expect of a sequence).
+        """
+        if isinstance(i, slice):
+            return Sequential(*self._steps[i])
+        i = as_int(i, "Sequential index")
+        n = len(self._steps)
+        if not -n <= i < n:
+            raise IndexError(f"Sequential index must be an int from {-n} to {n - 1}, got {i}"
+                             if n else f"Sequential index {i}: this Sequential holds no modules")
         return self._steps[i]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._steps)
 
     def __len__(self) -> int:
         return len(self._steps)
@@ -113,7 +129,7 @@ class Residual(Module):
 
     def __init__(self, module: Module):
         if not isinstance(module, Module):
-            raise TypeError(f"Residual wraps a Module, got {type(module).__name__}")
+            raise TypeError(f"Residual wraps a Module, got {describe(module)}")
         self.module = module
 
     def forward(self, x: Any) -> Any:

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_engine import Value, dot, softmax
-from autograd_engine.validation import as_bool, as_int, as_real, python_rng
+from autograd_engine.validation import as_bool, as_int, as_real, describe, python_rng
 
-from .module import Module, as_count, as_size, as_vector, config_arguments, register_module
+from .module import Module, as_count, as_size, as_vector, check_parameters, config_arguments, register_module
 
 __all__ = ["Linear", "Embedding", "SelfAttention"]
 
@@ -34,6 +34,7 @@ class Linear(Module):
     def __init__(self, nin: int, nout: int, bias: bool = True, seed: int | random.Random | None = None):
         nin, nout = as_size(nin, "nin"), as_size(nout, "nout")
         bias = as_bool(bias, "bias")
+        check_parameters(nout * nin + (nout if bias else 0), f"Linear(nin={nin}, nout={nout})")
         rng = python_rng(seed)
         bound = 1 / math.sqrt(nin)
         self.weight = [[Value(rng.uniform(-bound, bound)) for _ in range(nin)] for _ in range(nout)]
@@ -72,6 +73,7 @@ class Embedding(Module):
 
     def __init__(self, num: int, dim: int, seed: int | random.Random | None = None, scale: float = 1.0):
         self.num, self.dim = as_size(num, "num"), as_size(dim, "dim")
+        check_parameters(self.num * self.dim, f"Embedding(num={self.num}, dim={self.dim})")
         self.scale = as_real(scale, "scale", finite=True, minimum=0)
         rng = python_rng(seed)
         self.weight = [[Value(rng.gauss(0.0, self.scale)) for _ in range(self.dim)] for _ in range(self.num)]
@@ -119,6 +121,7 @@ class SelfAttention(Module):
 
     def __init__(self, dim: int, heads: int = 1, causal: bool = True, seed: int | random.Random | None = None):
         self.dim, self.heads = _attention_sizes(dim, heads)
+        check_parameters(4 * self.dim * self.dim, f"SelfAttention(dim={self.dim})")
         self.causal = as_bool(causal, "causal")
         rng = python_rng(seed)
         self.query, self.key, self.value, self.out = (Linear(self.dim, self.dim, bias=False, seed=rng)
@@ -126,9 +129,18 @@ class SelfAttention(Module):
         self.attention: list[list[list[float]]] = []
 
     def forward(self, xs: Sequence[Sequence[Value | float]]) -> list[Vector]:
-        """One output vector per position of the sequence ``xs`` (a list of ``dim``-vectors)."""
-        if not xs:
-            raise ValueError("SelfAttention needs a sequence of at least one vector")
+        """One output vector per position of the sequence ``xs`` (a list of ``dim``-vectors).
+
+        Raises:
+            TypeError: ``xs`` is not a sequence of vectors of numbers or Values.
+            ValueError: ``xs`` is empty, or a vector has another size than ``dim``.
+        """
+        if isinstance(xs, (str, bytes)) or not (isinstance(xs, Sequence) or getattr(xs, "ndim", None) == 2):
+            raise TypeError(f"SelfAttention xs must be a sequence of vectors of {self.dim} numbers or Values, "
+                            f"got {describe(xs)}")
+        if len(xs) == 0:
+            raise ValueError("SelfAttention needs a sequence of at least one vector, got an empty one")
+        xs = [as_vector(x, self.dim, "SelfAttention", name=f"xs[{t}]") for t, x in enumerate(xs)]
         qs = [self.query(x) for x in xs]
         ks = [self.key(x) for x in xs]
         vs = [self.value(x) for x in xs]

@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_engine import Value, dot
-from autograd_engine.validation import as_bool, describe, python_rng
+from autograd_engine.validation import as_bool, describe, is_real, python_rng
+from autograd_engine.value import as_value
 
-from .module import Module, as_count, as_size, config_arguments, register_module
+from .module import Module, as_count, as_size, as_vector, check_parameters, config_arguments, register_module
 
 __all__ = ["Neuron", "Layer", "MLP", "Activation", "ACTIVATIONS", "INITS"]
 
@@ -35,6 +36,8 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "linear": identity,
 }
 INITS = ("uniform", "xavier", "he")
+#: The keyword arguments of ``Neuron`` that ``Layer`` passes on.
+NEURON_OPTIONS = ("nonlin", "activation", "init", "seed", "fused", "fan_out")
 
 
 def check_activation(activation: Any, name: str = "activation") -> str:
@@ -49,6 +52,20 @@ def check_activation(activation: Any, name: str = "activation") -> str:
     if activation not in ACTIVATIONS:
         raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
     return activation
+
+
+def check_init(init: Any) -> str:
+    """``init`` when it names one of ``INITS``, else an error naming the argument.
+
+    Raises:
+        TypeError: ``init`` is not a str.
+        ValueError: it is not one of the names.
+    """
+    if not isinstance(init, str):
+        raise TypeError(f"init must be one of {', '.join(INITS)}, got {describe(init)}")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+    return init
 
 
 def check_widths(nouts: Any, size: Callable[[Any, str], int] = as_size) -> list[int]:
@@ -86,7 +103,8 @@ class Neuron(Module):
         fan_out: the layer's width, used by "xavier".
 
     Raises:
-        TypeError, ValueError: an argument of the wrong kind or out of range (sizes from 1 to ``MAX_SIZE``).
+        TypeError, ValueError: an argument of the wrong kind or out of range (sizes from 1 to ``MAX_SIZE``,
+            and at most ``MAX_SIZE`` parameters in all: every module checks this before allocating).
 
     >>> n = Neuron(3, seed=0)
     >>> len(n.parameters()), n([1.0, 2.0, 3.0]).op
@@ -96,11 +114,11 @@ class Neuron(Module):
     def __init__(self, nin: int, nonlin: bool = True, *, activation: str | None = None, init: str = "uniform",
                  seed: int | random.Random | None = None, fused: bool = True, fan_out: int = 1):
         nin = as_size(nin, "nin")
+        check_parameters(nin + 1, f"Neuron(nin={nin})")
         nonlin = as_bool(nonlin, "nonlin")
         self.activation = check_activation(activation if activation is not None else
                                            ("relu" if nonlin else "linear"))
-        if not isinstance(init, str) or init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(INITS)}, got {describe(init)}")
+        init = check_init(init)
         fan_out = as_size(fan_out, "fan_out")
         self.fused = as_bool(fused, "fused")
         rng = python_rng(seed)
@@ -120,9 +138,17 @@ class Neuron(Module):
         return self.activation != "linear"
 
     def forward(self, x: Sequence[Value | float]) -> Value:
-        """``activation(w . x + b)`` for one input vector of ``nin`` numbers or Values."""
-        if len(x) != len(self.w):
-            raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
+        """``activation(w . x + b)`` for one input vector of ``nin`` numbers or Values.
+
+        Raises:
+            TypeError: ``x`` is not a vector (a list, tuple or 1-D array), or holds something else than
+                Values and numbers.
+            ValueError: ``x`` does not have ``nin`` elements.
+        """
+        return self._output(as_vector(x, len(self.w), "Neuron", inputs=True))
+
+    def _output(self, x: list[Value]) -> Value:
+        """``forward`` without the checks, for a list of ``nin`` Values (``Layer`` checks its input once)."""
         if self.fused:
             act = dot(self.w, x) + self.b
         else:
@@ -155,15 +181,27 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, **kwargs: Any):
         nin, nout = as_size(nin, "nin"), as_size(nout, "nout")
+        check_parameters(nout * (nin + 1), f"Layer(nin={nin}, nout={nout})")
+        unknown = [k for k in kwargs if k not in NEURON_OPTIONS]
+        if unknown:
+            raise TypeError(f"Layer got an unexpected keyword argument {unknown[0]!r}; it takes nin, nout and "
+                            f"Neuron's keyword arguments: {', '.join(NEURON_OPTIONS)}")
         kwargs["seed"] = python_rng(kwargs.get("seed"))
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def forward(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        """Every neuron's output for one input vector: a Value for one neuron, else a list."""
-        x = [v if isinstance(v, Value) else Value(v) for v in x]  # constants once, shared by all neurons
-        out = [n(x) for n in self.neurons]
+        """Every neuron's output for one input vector: a Value for one neuron, else a list.
+
+        Raises:
+            TypeError, ValueError: as for ``Neuron.forward``.
+        """
+        out = self._outputs(as_vector(x, len(self.neurons[0].w), "Layer", inputs=True))
         return out[0] if len(out) == 1 else out
+
+    def _outputs(self, x: list[Value]) -> list[Value]:
+        """Every neuron's output, always a list, for a list of ``nin`` Values (no checks: what ``MLP`` calls)."""
+        return [n._output(x) for n in self.neurons]  # numbers were made Values once, shared by all neurons
 
     def config(self) -> dict[str, Any]:
         """``{"type": "Layer", "nin", "nout", "activation", "fused"}``."""
@@ -197,7 +235,8 @@ class MLP(Module):
         init, seed, fused: as for ``Neuron``; one generator serves the whole network.
 
     Raises:
-        TypeError, ValueError: an argument of the wrong kind or out of range.
+        TypeError, ValueError: an argument of the wrong kind or out of range (as for ``Neuron``; the
+            whole network has at most ``MAX_SIZE`` parameters).
 
     >>> model = MLP(2, [4, 1], seed=0)
     >>> model.num_parameters(), model
@@ -208,8 +247,11 @@ class MLP(Module):
                  output_activation: str = "linear", init: str = "uniform",
                  seed: int | random.Random | None = None, fused: bool = True):
         sizes = [as_size(nin, "nin"), *check_widths(nouts)]
+        check_parameters(sum((a + 1) * b for a, b in zip(sizes, sizes[1:])),
+                         f"MLP(nin={sizes[0]}, nouts={sizes[1:]})")
         check_activation(activation)
         check_activation(output_activation, "output_activation")
+        check_init(init)
         fused = as_bool(fused, "fused")
         rng = python_rng(seed)
         depth = len(sizes) - 1
@@ -221,10 +263,17 @@ class MLP(Module):
         self.label_parameters()
 
     def forward(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        """The network's output for one input vector: a Value when the last layer has one neuron, else a list."""
+        """The network's output for one input vector: a Value when the last layer has one neuron, else a list.
+
+        A hidden layer of width 1 hands its one output on as a vector of one (micrograd's ``MLP`` fails there).
+
+        Raises:
+            TypeError, ValueError: as for ``Neuron.forward``, naming the MLP.
+        """
+        x = as_vector(x, self._config["nin"], "MLP", inputs=True)
         for layer in self.layers:
-            x = layer(x)
-        return x
+            x = layer._outputs(x)
+        return x[0] if len(x) == 1 else x
 
     def config(self) -> dict[str, Any]:
         """``{"type": "MLP", "nin", "nouts", "activation", "output_activation", "init", "fused"}``."""
@@ -254,11 +303,18 @@ class Activation(Module):
         self.name = check_activation(name, "name")
 
     def forward(self, x: Any) -> Any:
-        """The activation of a number or Value, or of each element of a list."""
+        """The activation of a number or Value, or (a list) of each element of a list, tuple or 1-D array.
+
+        Raises:
+            TypeError: ``x`` or an element of it is neither a Value nor a real number.
+            ValueError: ``x`` or an element is an int too large for a float.
+        """
         fn = ACTIVATIONS[self.name]
-        if isinstance(x, list):
-            return [fn(v if isinstance(v, Value) else Value(v)) for v in x]
-        return fn(x if isinstance(x, Value) else Value(x))
+        if isinstance(x, Value) or is_real(x):
+            return fn(as_value(x, "Activation input"))
+        if isinstance(x, (str, bytes)) or not (isinstance(x, Sequence) or getattr(x, "ndim", None) == 1):
+            raise TypeError(f"Activation input must be a Value, a number or a vector of them, got {describe(x)}")
+        return [fn(as_value(v, f"Activation input[{i}]")) for i, v in enumerate(x)]
 
     def config(self) -> dict[str, Any]:
         """``{"type": "Activation", "name"}``."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from autograd_engine import Value
 from autograd_engine.validation import as_bool, as_int, as_real, describe, is_int, is_real
+from autograd_engine.value import as_value
 
 __all__ = ["Module", "MODULES", "register_module", "build_module", "architecture_size", "MAX_SIZE"]
 
@@ -56,11 +57,59 @@ def as_count(n: Any, name: str) -> int:
     return as_size(n, name, maximum=None)
 
 
-def as_vector(x: Any, size: int, who: str) -> list[Any]:
-    """``x`` as a list of ``size`` elements, or a ValueError naming the module ``who``."""
+def check_parameters(n: int, who: str) -> int:
+    """``n``, the number of parameters a constructor is about to make, when at most ``MAX_SIZE``.
+
+    Each size is bounded by :func:`as_size`, but their product is what fills memory:
+    ``Linear(10**7, 10**7)`` must be refused at once, not after an hour of allocation.
+
+    Args:
+        n: how many parameters (Values) the module would hold.
+        who: the call, with its sizes, as the user wrote it: ``"Linear(nin=10000000, nout=10000000)"``.
+
+    Raises:
+        ValueError: ``n`` is above ``MAX_SIZE``.
+    """
+    if n > MAX_SIZE:
+        raise ValueError(f"{who} would have {n} parameters, more than {MAX_SIZE} (nn.module.MAX_SIZE); "
+                         f"use smaller sizes")
+    return n
+
+
+_JUST_VALUE = {Value}
+
+
+def as_vector(x: Any, size: int, who: str, *, name: str = "input", inputs: bool = False) -> list[Value]:
+    """``x``, one input vector of the module ``who``, as a list of ``size`` Values (numbers become leaves).
+
+    A list, tuple or 1-D array is a vector; for ``size == 1`` a lone number or Value is one too.
+    A list of Values is returned as it is (not copied): callers must not change it.
+
+    Args:
+        x: the vector.
+        size: how many elements it must have.
+        who: the module, as messages name it (``"Linear"``).
+        name: what ``x`` is, for messages: ``"input"``, ``"batch[3]"``, ``"xs[0]"``.
+        inputs: the length message says "expects <size> inputs" (a neuron's words), not "vectors of <size> values".
+
+    Raises:
+        TypeError: ``x`` is not a vector, or an element is not a Value or a real number.
+        ValueError: ``x`` has another length, or an element is an int too large for a float.
+    """
+    if type(x) is not list:
+        if size == 1 and (isinstance(x, Value) or is_real(x)):
+            return [as_value(x, f"{who} {name}")]
+        if isinstance(x, (str, bytes)) or not (isinstance(x, Sequence) or getattr(x, "ndim", None) == 1):
+            raise TypeError(f"{who} {name} must be a vector of {size} numbers or Values (a list, tuple or "
+                            f"1-D array), got {describe(x)}")
+        x = list(x)
     if len(x) != size:
-        raise ValueError(f"{who} expects vectors of {size} values, got {len(x)}")
-    return list(x)
+        where = "" if name == "input" else f" in {name}"
+        want = f"{size} inputs" if inputs else f"vectors of {size} values"
+        raise ValueError(f"{who} expects {want}, got {len(x)}{where}")
+    if set(map(type, x)) <= _JUST_VALUE:  # the common case, checked at C speed
+        return x
+    return [as_value(v, f"{who} {name}[{i}]") for i, v in enumerate(x)]
 
 
 def as_list(x: Any) -> list[Any]:
@@ -315,6 +364,8 @@ def register_module(cls: type[Module] | None = None, *, name: str | None = None)
     3.0
     """
     if cls is None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {describe(name)}")
         return lambda c: register_module(c, name=name)
     if not (isinstance(cls, type) and issubclass(cls, Module)):
         raise TypeError(f"register_module decorates a subclass of nn.Module, got {describe(cls)}")

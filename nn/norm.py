@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from autograd_engine import Value, vsum
-from autograd_engine.validation import as_real
+from autograd_engine.validation import as_real, describe, is_real
 
-from .module import Module, as_count, as_list, as_size, as_vector, config_arguments, register_module
+from .module import Module, as_count, as_size, as_vector, check_parameters, config_arguments, register_module
 
 __all__ = ["BatchNorm", "LayerNorm", "RMSNorm"]
 
@@ -46,6 +46,7 @@ class BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):
         self.num_features = as_size(num_features, "num_features")
+        check_parameters(2 * self.num_features, f"BatchNorm(num_features={self.num_features})")
         self.eps = _eps(eps)
         self.momentum = as_real(momentum, "momentum", minimum=0, maximum=1)
         self.gamma = [Value(1.0) for _ in range(self.num_features)]
@@ -60,10 +61,16 @@ class BatchNorm(Module):
         return self.forward_batch([x])[0]
 
     def forward_batch(self, xs: Sequence[Any]) -> list[Any]:
-        """The normalised batch (each sample a number or a list of ``num_features``)."""
-        rows = [as_list(x) for x in xs]
-        if any(len(r) != self.num_features for r in rows):
-            raise ValueError(f"BatchNorm expects samples of {self.num_features} features")
+        """The normalised batch: each sample a vector of ``num_features`` (a list, tuple or 1-D array), or a
+        number or Value when ``num_features`` is 1; each output is a list, or a Value for a lone number.
+
+        Raises:
+            TypeError: ``xs`` is not a sequence of samples, or a sample is not a vector of numbers or Values.
+            ValueError: a sample has another size, or (training) the batch has fewer than 2 samples.
+        """
+        if isinstance(xs, (str, bytes)) or not (isinstance(xs, Sequence) or getattr(xs, "ndim", None) in (1, 2)):
+            raise TypeError(f"BatchNorm batch must be a list of samples, got {describe(xs)}")
+        rows = [as_vector(x, self.num_features, "BatchNorm", name=f"batch[{k}]") for k, x in enumerate(xs)]
         n = len(rows)
         columns = []
         for j in range(self.num_features):
@@ -84,7 +91,7 @@ class BatchNorm(Module):
                 normed = [(c - self.running_mean[j]) * inv for c in col]
             columns.append([v * self.gamma[j] + self.beta[j] for v in normed])
         out = [list(r) for r in zip(*columns)]
-        return [o if isinstance(x, list) else o[0] for o, x in zip(out, xs)]
+        return [o[0] if isinstance(x, Value) or is_real(x) else o for o, x in zip(out, xs)]
 
     def config(self) -> dict[str, Any]:
         """``{"type": "BatchNorm", "num_features", "eps", "momentum"}``."""
@@ -114,6 +121,7 @@ class LayerNorm(Module):
 
     def __init__(self, dim: int, eps: float = 1e-5):
         self.dim = as_size(dim, "dim")
+        check_parameters(2 * self.dim, f"LayerNorm(dim={self.dim})")
         self.eps = _eps(eps)
         self.gamma = [Value(1.0) for _ in range(self.dim)]
         self.beta = [Value(0.0) for _ in range(self.dim)]
@@ -153,6 +161,7 @@ class RMSNorm(Module):
 
     def __init__(self, dim: int, eps: float = 1e-5):
         self.dim = as_size(dim, "dim")
+        check_parameters(self.dim, f"RMSNorm(dim={self.dim})")
         self.eps = _eps(eps)
         self.gamma = [Value(1.0) for _ in range(self.dim)]
 

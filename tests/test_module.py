@@ -153,7 +153,7 @@ def test_seed_makes_construction_reproducible():
     (lambda: MLP(2, []), ValueError, "nouts must be a non-empty list"),
     (lambda: MLP(2, [3, -1]), ValueError, "each layer width must be an int >= 1"),
     (lambda: Neuron(2, seed=0)([1.0]), ValueError, "Neuron expects 2 inputs, got 1"),
-    (lambda: Sequential(Neuron(1), 3), TypeError, "argument 1 is a int"),
+    (lambda: Sequential(Neuron(1), 3), TypeError, "argument 1 is int 3"),
     (lambda: Residual(3), TypeError, "Residual wraps a Module"),
     (lambda: Residual(Layer(2, 3, seed=0))([1.0, 2.0]), ValueError, "keep the size: input 2, output 3"),
 ])
@@ -376,7 +376,7 @@ def test_every_constructor_validates_its_sizes(constructor, value, exc, words):
     (lambda: Neuron(2, activation=["relu"]), TypeError, "activation must be one of .*got list"),
     (lambda: MLP(2, [1], output_activation="gelu"), ValueError, "output_activation must be one of relu"),
     (lambda: nn.Activation(None), TypeError, "name must be one of relu, .*got NoneType None"),
-    (lambda: Neuron(2, init=None), ValueError, "init must be one of uniform, xavier, he, got NoneType None"),
+    (lambda: Neuron(2, init=None), TypeError, "init must be one of uniform, xavier, he, got NoneType None"),
     (lambda: MLP(2, None), TypeError, "nouts must be a list of layer widths, got NoneType None"),
     (lambda: MLP(2, "16"), TypeError, "nouts must be a list of layer widths, got str '16'"),
     (lambda: MLP(2, np.array([[3, 1]])), TypeError, "nouts must be a list of layer widths"),
@@ -497,3 +497,223 @@ def test_saveable_config_refuses_a_subclass_that_would_come_back_as_its_parent()
     assert saveable_config(Wider(2, 2, seed=0)) is None
     assert nn.Sequential(Wider(2, 2, seed=0)).config() is None
     assert nn.Residual(Wider(2, 2, seed=0)).config() is None
+
+
+def test_vectors_may_be_lists_tuples_or_arrays_and_a_lone_number_fits_a_size_of_one():
+    n = Neuron(2, seed=0)
+    expected = n([1.0, -2.0]).data
+    for x in ((1.0, -2.0), np.array([1.0, -2.0]), [np.float32(1.0), np.int64(-2)], [Value(1.0), -2]):
+        assert n(x).data == pytest.approx(expected, rel=1e-7)
+    assert Neuron(1, seed=0)(3.0).data == Neuron(1, seed=0)([3.0]).data
+    assert nn.Activation("relu")((1.0, -2.0))[1].data == 0.0
+    assert [v.data for v in nn.Activation("relu")(np.array([-1.0, 2.0]))] == [0.0, 2.0]
+    bn = BatchNorm(2)
+    out = bn.forward_batch([(1.0, 2.0), np.array([3.0, 6.0])])
+    assert [v.data for row in out for v in row] == pytest.approx([-1.0, -1.0, 1.0, 1.0], rel=1e-4)
+    assert [v.data for v in BatchNorm(1).forward_batch([1.0, Value(3.0)])] == pytest.approx([-1.0, 1.0], rel=1e-4)
+
+
+def test_a_hidden_layer_of_width_one_hands_a_vector_on():
+    model = MLP(2, [1, 3, 1], seed=0)  # micrograd's MLP fails here: a Value is not iterable
+    out = model([1.0, -0.5])
+    first = model.layers[0]([1.0, -0.5])
+    assert isinstance(first, Value)
+    assert out.data == model.layers[2](model.layers[1](first)).data
+    chained = Sequential(Layer(2, 1, seed=0), Layer(1, 3, seed=1))
+    assert len(chained([1.0, 2.0])) == 3
+
+
+def test_sequential_indexing_slicing_and_iteration():
+    a, b, c = nn.Activation("relu"), nn.Activation("tanh"), nn.Linear(2, 2, seed=0)
+    seq = Sequential(a, b, c)
+    assert seq[0] is a and seq[-1] is c and seq[np.int64(1)] is b and list(seq) == [a, b, c]
+    tail = seq[1:]
+    assert isinstance(tail, Sequential) and list(tail) == [b, c]
+    for i in (3, -4):
+        with pytest.raises(IndexError, match=rf"^Sequential index must be an int from -3 to 2, got {i}$"):
+            seq[i]
+    with pytest.raises(IndexError, match="this Sequential holds no modules"):
+        Sequential()[0]
+
+
+def test_register_module_as_a_decorator_with_a_name(monkeypatch):
+    monkeypatch.setattr(nn.module, "MODULES", dict(nn.MODULES))
+    decorate = nn.register_module(name="test_module.Named")
+    assert decorate(Scale) is Scale and nn.module.MODULES["test_module.Named"] is Scale
+
+
+class _NoConfig(Module):
+    pass
+
+
+_n = Neuron(3, seed=0)
+_layer = Layer(3, 2, seed=0)
+_mlp = MLP(3, [2, 1], seed=0)
+_relu = nn.Activation("relu")
+_bn = BatchNorm(2)
+
+ERROR_CASES = [
+    ("Neuron-nin-zero", lambda: Neuron(0), ValueError, r"^nin must be an int >= 1, got 0$"),
+    ("Neuron-nin-negative", lambda: Neuron(-2), ValueError, r"^nin must be an int >= 1, got -2$"),
+    ("Neuron-nin-a-bool", lambda: Neuron(True), TypeError, r"^nin must be an int, got bool True$"),
+    ("Neuron-nin-a-str", lambda: Neuron("3"), TypeError, r"^nin must be an int, got str '3'$"),
+    ("Neuron-nin-none", lambda: Neuron(None), TypeError, r"^nin must be an int, got NoneType None$"),
+    ("Neuron-nin-a-float", lambda: Neuron(3.0), TypeError, r"^nin must be an int, got float 3.0$"),
+    ("Neuron-nin-huge", lambda: Neuron(10**12), ValueError,
+     rf"^nin must be an int from 1 to {MAX_SIZE} \(nn.module.MAX_SIZE\), got 1000000000000$"),
+    ("Neuron-nin-at-the-bound-has-one-parameter-too-many", lambda: Neuron(MAX_SIZE), ValueError,
+     rf"^Neuron\(nin={MAX_SIZE}\) would have {MAX_SIZE + 1} parameters, more than {MAX_SIZE} \(nn.module.MAX_SIZE\)"),
+    ("Neuron-fan_out-zero", lambda: Neuron(2, fan_out=0), ValueError, r"^fan_out must be an int >= 1, got 0$"),
+    ("Neuron-activation-unknown", lambda: Neuron(2, activation="gelu"), ValueError,
+     r"^activation must be one of relu, tanh, sigmoid, leaky_relu, linear, got 'gelu'$"),
+    ("Neuron-activation-a-function", lambda: Neuron(2, activation=Value.relu), TypeError,
+     r"^activation must be one of relu, .*, got function"),
+    ("Neuron-init-unknown", lambda: Neuron(2, init="normal"), ValueError,
+     r"^init must be one of uniform, xavier, he, got 'normal'$"),
+    ("Neuron-init-none", lambda: Neuron(2, init=None), TypeError,
+     r"^init must be one of uniform, xavier, he, got NoneType None$"),
+    ("Neuron-nonlin-an-int", lambda: Neuron(2, nonlin=0),
+     TypeError, r"^nonlin must be a bool \(True or False\), got int 0$"),
+    ("Neuron-called-with-none", lambda: _n(None), TypeError,
+     r"^Neuron input must be a vector of 3 numbers or Values \(a list, tuple or 1-D array\), got NoneType None$"),
+    ("Neuron-called-with-a-number", lambda: _n(3.0),
+     TypeError, r"^Neuron input must be a vector of 3 .*got float 3.0$"),
+    ("Neuron-called-with-a-str", lambda: _n("abc"), TypeError, r"^Neuron input must be a vector of 3 .*got str 'abc'$"),
+    ("Neuron-called-with-a-generator", lambda: _n(v for v in [1.0, 2.0, 3.0]), TypeError,
+     r"^Neuron input must be a vector of 3 .*got generator"),
+    ("Neuron-called-with-too-few", lambda: _n([1.0]), ValueError, r"^Neuron expects 3 inputs, got 1$"),
+    ("Neuron-called-with-too-many", lambda: _n([1.0] * 4), ValueError, r"^Neuron expects 3 inputs, got 4$"),
+    ("Neuron-called-with-none-inside", lambda: _n([1.0, None, 2.0]), TypeError,
+     r"^Neuron input\[1\] must be a Value or a real number, got NoneType None$"),
+    ("Neuron-unfused-called-with-a-str-inside", lambda: Neuron(2, seed=0, fused=False)(["a", 1.0]), TypeError,
+     r"^Neuron input\[0\] must be a Value or a real number, got str 'a'$"),
+    ("Neuron-called-with-a-bool-inside", lambda: _n([True, 1.0, 2.0]), TypeError,
+     r"^Neuron input\[0\] must be a Value or a real number, got bool True$"),
+    ("Neuron-called-with-a-number-too-big", lambda: _n([1.0, 2.0, 10**400]), ValueError,
+     r"^Neuron input\[2\] must be a number that fits in a float, got int 1000"),
+    ("Layer-nout-zero", lambda: Layer(2, 0), ValueError, r"^nout must be an int >= 1, got 0$"),
+    ("Layer-nin-a-bool", lambda: Layer(False, 2), TypeError, r"^nin must be an int, got bool False$"),
+    ("Layer-nout-huge", lambda: Layer(2, 10**12), ValueError, rf"^nout must be an int from 1 to {MAX_SIZE}"),
+    ("Layer-sizes-whose-product-is-huge", lambda: Layer(10**5, 10**5), ValueError,
+     r"^Layer\(nin=100000, nout=100000\) would have 10000100000 parameters, more than 10000000"),
+    ("Layer-unknown-keyword", lambda: Layer(2, 2, colour="red"), TypeError,
+     r"^Layer got an unexpected keyword argument 'colour'; it takes nin, nout and Neuron's keyword arguments: "),
+    ("Layer-activation-unknown", lambda: Layer(2, 2, activation="swish"), ValueError,
+     r"^activation must be one of relu, "),
+    ("Layer-called-with-none", lambda: _layer(None), TypeError, r"^Layer input must be a vector of 3 numbers"),
+    ("Layer-called-with-too-few", lambda: _layer([1.0]), ValueError, r"^Layer expects 3 inputs, got 1$"),
+    ("Layer-called-with-a-str-inside", lambda: _layer(["a", 1.0, 2.0]), TypeError,
+     r"^Layer input\[0\] must be a Value or a real number, got str 'a'$"),
+    ("MLP-nin-zero", lambda: MLP(0, [1]), ValueError, r"^nin must be an int >= 1, got 0$"),
+    ("MLP-nin-none", lambda: MLP(None, [1]), TypeError, r"^nin must be an int, got NoneType None$"),
+    ("MLP-nouts-an-int", lambda: MLP(2, 3), TypeError, r"^nouts must be a list of layer widths, got int 3$"),
+    ("MLP-nouts-a-set", lambda: MLP(2, {3}), TypeError, r"^nouts must be a list of layer widths, got set \{3\}$"),
+    ("MLP-nouts-empty", lambda: MLP(2, []), ValueError, r"^nouts must be a non-empty list of layer widths, got list"),
+    ("MLP-nouts-holds-a-bool", lambda: MLP(2, [3, True]), TypeError,
+     r"^each layer width must be an int, got bool True$"),
+    ("MLP-nouts-holds-a-float", lambda: MLP(2, [3.0]), TypeError, r"^each layer width must be an int, got float 3.0$"),
+    ("MLP-nouts-holds-huge", lambda: MLP(2, [10**12]), ValueError,
+     rf"^each layer width must be an int from 1 to {MAX_SIZE}"),
+    ("MLP-widths-whose-product-is-huge", lambda: MLP(3000, [3000, 3000, 3000]), ValueError,
+     r"^MLP\(nin=3000, nouts=\[3000, 3000, 3000\]\) would have 27009000 parameters, more than 10000000 "
+     r"\(nn.module.MAX_SIZE\); use smaller sizes$"),
+    ("MLP-activation-none", lambda: MLP(2, [1], activation=None), TypeError,
+     r"^activation must be one of relu, .*, got NoneType None$"),
+    ("MLP-output_activation-unknown", lambda: MLP(2, [1], output_activation="softmax"), ValueError,
+     r"^output_activation must be one of relu, .*, got 'softmax'$"),
+    ("MLP-init-unknown", lambda: MLP(2, [1], init="zeros"), ValueError, r"^init must be one of uniform, xavier, he"),
+    ("MLP-init-a-number", lambda: MLP(2, [1], init=0),
+     TypeError, r"^init must be one of uniform, xavier, he, got int 0$"),
+    ("MLP-seed-a-float", lambda: MLP(2, [1], seed=1.5), TypeError,
+     r"^seed must be an int, a random.Random or None, got float 1.5$"),
+    ("MLP-fused-a-str", lambda: MLP(2, [1], fused="yes"), TypeError, r"^fused must be a bool \(True or False\)"),
+    ("MLP-called-with-none", lambda: _mlp(None), TypeError,
+     r"^MLP input must be a vector of 3 numbers or Values \(a list, tuple or 1-D array\), got NoneType None$"),
+    ("MLP-called-with-too-few", lambda: _mlp([1.0, 2.0]), ValueError, r"^MLP expects 3 inputs, got 2$"),
+    ("MLP-called-with-a-str-inside", lambda: _mlp([1.0, 2.0, "3"]), TypeError,
+     r"^MLP input\[2\] must be a Value or a real number, got str '3'$"),
+    ("Activation-name-unknown", lambda: nn.Activation("gelu"), ValueError,
+     r"^name must be one of relu, tanh, sigmoid, leaky_relu, linear, got 'gelu'$"),
+    ("Activation-name-none", lambda: nn.Activation(None),
+     TypeError, r"^name must be one of relu, .*got NoneType None$"),
+    ("Activation-name-a-function", lambda: nn.Activation(Value.tanh),
+     TypeError, r"^name must be one of relu, .*got function"),
+    ("Activation-called-with-none", lambda: _relu(None), TypeError,
+     r"^Activation input must be a Value, a number or a vector of them, got NoneType None$"),
+    ("Activation-called-with-a-str", lambda: _relu("1"), TypeError,
+     r"^Activation input must be a Value, a number or a vector of them, got str '1'$"),
+    ("Activation-called-with-a-bool", lambda: _relu(True), TypeError,
+     r"^Activation input must be a Value, a number or a vector of them, got bool True$"),
+    ("Activation-called-with-a-dict", lambda: _relu({1: 2}),
+     TypeError, r"^Activation input must be a Value, .*got dict"),
+    ("Activation-called-with-a-str-inside", lambda: _relu([1.0, "a"]), TypeError,
+     r"^Activation input\[1\] must be a Value or a real number, got str 'a'$"),
+    ("Activation-called-with-a-number-too-big", lambda: _relu(10**400), ValueError,
+     r"^Activation input must be a number that fits in a float, got int 1000"),
+    ("Sequential-a-number", lambda: Sequential(_relu, 3),
+     TypeError, r"^Sequential takes Modules; argument 1 is int 3$"),
+    ("Sequential-a-function", lambda: Sequential(lambda x: x), TypeError,
+     r"^Sequential takes Modules; argument 0 is function <function"),
+    ("Sequential-a-list-of-modules", lambda: Sequential([_relu]), TypeError,
+     r"^Sequential takes Modules; argument 0 is list \[Activation\(relu\)\]$"),
+    ("Sequential-a-class", lambda: Sequential(nn.Activation), TypeError,
+     r"^Sequential takes Modules; argument 0 is type <class 'nn.mlp.Activation'>$"),
+    ("Sequential-index-a-str", lambda: Sequential(_relu)["0"],
+     TypeError, r"^Sequential index must be an int, got str '0'$"),
+    ("Sequential-index-a-float", lambda: Sequential(_relu)[0.0], TypeError,
+     r"^Sequential index must be an int, got float 0.0$"),
+    ("Residual-a-number", lambda: Residual(3), TypeError, r"^Residual wraps a Module, got int 3$"),
+    ("Residual-none", lambda: Residual(None), TypeError, r"^Residual wraps a Module, got NoneType None$"),
+    ("Residual-a-class", lambda: Residual(nn.Linear), TypeError, r"^Residual wraps a Module, got type <class"),
+    ("Residual-a-module-that-changes-the-size", lambda: Residual(Layer(2, 3, seed=0))([1.0, 2.0]), ValueError,
+     r"^Residual needs the module to keep the size: input 2, output 3$"),
+    ("Residual-called-with-none", lambda: Residual(_relu)(None), TypeError, r"^Activation input must be a Value"),
+    ("BatchNorm-num_features-zero", lambda: BatchNorm(0), ValueError, r"^num_features must be an int >= 1, got 0$"),
+    ("BatchNorm-num_features-a-bool", lambda: BatchNorm(True),
+     TypeError, r"^num_features must be an int, got bool True$"),
+    ("BatchNorm-num_features-huge", lambda: BatchNorm(10**12), ValueError,
+     rf"^num_features must be an int from 1 to {MAX_SIZE}"),
+    ("BatchNorm-num_features-too-many-parameters", lambda: BatchNorm(6 * 10**6), ValueError,
+     r"^BatchNorm\(num_features=6000000\) would have 12000000 parameters, more than 10000000"),
+    ("BatchNorm-eps-zero", lambda: BatchNorm(2, eps=0), ValueError, r"^eps must be a finite number > 0, got 0.0$"),
+    ("BatchNorm-eps-nan", lambda: BatchNorm(2, eps=math.nan),
+     ValueError, r"^eps must be a finite number > 0, got nan$"),
+    ("BatchNorm-momentum-negative", lambda: BatchNorm(2, momentum=-0.1), ValueError,
+     r"^momentum must be a number >= 0 and <= 1, got -0.1$"),
+    ("BatchNorm-momentum-a-str", lambda: BatchNorm(2, momentum="0.1"), TypeError,
+     r"^momentum must be a real number, got str '0.1'$"),
+    ("BatchNorm-batch-none", lambda: _bn.forward_batch(None), TypeError,
+     r"^BatchNorm batch must be a list of samples, got NoneType None$"),
+    ("BatchNorm-batch-a-str", lambda: _bn.forward_batch("ab"), TypeError,
+     r"^BatchNorm batch must be a list of samples, got str 'ab'$"),
+    ("BatchNorm-sample-none", lambda: _bn.forward_batch([[1.0, 2.0], None]), TypeError,
+     r"^BatchNorm batch\[1\] must be a vector of 2 numbers or Values \(a list, tuple or 1-D array\), got NoneType"),
+    ("BatchNorm-sample-too-short", lambda: _bn.forward_batch([[1.0, 2.0], [1.0]]), ValueError,
+     r"^BatchNorm expects vectors of 2 values, got 1 in batch\[1\]$"),
+    ("BatchNorm-sample-holds-a-str", lambda: BatchNorm(2).eval().forward_batch([[1.0, "a"]]), TypeError,
+     r"^BatchNorm batch\[0\]\[1\] must be a Value or a real number, got str 'a'$"),
+    ("BatchNorm-one-sample-in-training", lambda: _bn.forward_batch([[1.0, 2.0]]), ValueError,
+     r"^BatchNorm in training mode needs at least 2 samples, got 1$"),
+    ("BatchNorm-called-on-one-sample-in-training", lambda: _bn([1.0, 2.0]), ValueError,
+     r"^BatchNorm in training mode needs a batch: call forward_batch, or eval\(\) first$"),
+    ("register_module-none-name-a-number", lambda: nn.register_module(name=3), TypeError,
+     r"^name must be a str, got int 3$"),
+    ("register_module-an-instance", lambda: nn.register_module(_relu), TypeError,
+     r"^register_module decorates a subclass of nn.Module, got Activation Activation\(relu\)$"),
+    ("register_module-a-class-that-is-not-a-module", lambda: nn.register_module(dict), TypeError,
+     r"^register_module decorates a subclass of nn.Module, got type <class 'dict'>$"),
+    ("register_module-a-function", lambda: nn.register_module(len), TypeError,
+     r"^register_module decorates a subclass of nn.Module, got builtin_function_or_method"),
+    ("register_module-a-class-without-config", lambda: nn.register_module(_NoConfig), TypeError,
+     r"^_NoConfig must define config\(\) returning \{'type': ..., <constructor arguments>\} to be registered$"),
+    ("register_module-name-empty", lambda: nn.register_module(name="")(Scale), ValueError,
+     r"^name must be a non-empty str$"),
+    ("register_module-name-taken", lambda: nn.register_module(name="Linear")(Scale), ValueError,
+     r"^the module name 'Linear' is already registered to nn.layers.Linear; register Scale under another name=$"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
