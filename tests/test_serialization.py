@@ -5,6 +5,8 @@ import math
 import os
 import random
 import re
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -382,3 +384,89 @@ def test_save_writes_numpy_values_and_refuses_a_config_that_is_not_json(tmp_path
     with pytest.raises(ValueError, match="cannot save Affine: Object of type set is not JSON serializable"):
         nn.save(Affine(1, shift={1, 2}), tmp_path / "o.json")
     assert os.listdir(tmp_path) == ["m.json"]
+
+
+def _in_a_folder(call):
+    """A row's call, run with a fresh temporary folder (a Path) that is removed afterwards."""
+    def run():
+        with tempfile.TemporaryDirectory() as folder:
+            return call(Path(folder))
+    return run
+
+
+def _model_file(folder, **changes):
+    """A saved MLP(2, [3, 1]) in ``folder``, with top-level fields of the document replaced by ``changes``."""
+    path = nn.save(MLP(2, [3, 1], seed=0), folder / "model.json")
+    doc = json.loads(Path(path).read_text())
+    (folder / "model.json").write_text(json.dumps({**doc, **changes}))
+    return path
+
+
+def _text_file(folder, text):
+    (folder / "text.json").write_text(text)
+    return folder / "text.json"
+
+
+def _with_architecture(folder, **fields):
+    path = _model_file(folder)
+    doc = json.loads(Path(path).read_text())
+    return _model_file(folder, architecture={**doc["architecture"], **fields})
+
+
+ERROR_CASES = [
+    ("save-model-none", _in_a_folder(lambda d: nn.save(None, d / "m.json")), TypeError,
+     r"^model must be a Module, got NoneType"),
+    ("save-model-a-class", _in_a_folder(lambda d: nn.save(MLP, d / "m.json")), TypeError,
+     r"^model must be a Module, got type"),
+    ("save-path-none", lambda: nn.save(MLP(2, [1], seed=0), None), TypeError,
+     r"^path must be a str or os\.PathLike, got NoneType None$"),
+    ("save-path-an-int", lambda: nn.save(MLP(2, [1], seed=0), 3), TypeError,
+     r"^path must be a str or os\.PathLike, got int 3$"),
+    ("save-path-bytes", lambda: nn.save(MLP(2, [1], seed=0), b"m.json"), TypeError,
+     r"^path must be a str or os\.PathLike, got bytes b'm.json'$"),
+    ("save-path-empty", lambda: nn.save(MLP(2, [1], seed=0), ""), ValueError,
+     r"^path must be a non-empty file name, got str ''$"),
+    ("save-into-a-folder", _in_a_folder(lambda d: nn.save(MLP(2, [1], seed=0), d)), IsADirectoryError,
+     r"^cannot save a model to '.*': it is a folder; give a file name$"),
+    ("save-into-a-missing-folder", _in_a_folder(lambda d: nn.save(MLP(2, [1], seed=0), d / "no" / "m.json")),
+     FileNotFoundError, r"^cannot save a model to '.*m.json': the folder '.*no' does not exist$"),
+    ("load-path-none", lambda: nn.load(None), TypeError, r"^path must be a str or os\.PathLike, got NoneType None$"),
+    ("load-path-a-float", lambda: nn.load(1.5), TypeError, r"^path must be a str or os\.PathLike, got float 1.5$"),
+    ("load-a-missing-file", _in_a_folder(lambda d: nn.load(d / "missing.json")), FileNotFoundError,
+     r"No such file or directory: '.*missing.json'"),
+    ("load-an-empty-file", _in_a_folder(lambda d: nn.load(_text_file(d, ""))), ValueError, r"^'.*text.json' is empty$"),
+    ("load-a-file-that-is-not-json", _in_a_folder(lambda d: nn.load(_text_file(d, "{oops"))), ValueError,
+     r"^'.*text.json' is not valid JSON \(truncated or corrupt\?\): "),
+    ("load-version-a-str", _in_a_folder(lambda d: nn.load(_model_file(d, version="1"))), ValueError,
+     r"^'.*model.json' has a format version that is not an integer: str '1'$"),
+    ("load-version-a-bool", _in_a_folder(lambda d: nn.load(_model_file(d, version=True))), ValueError,
+     r"^'.*model.json' has a format version that is not an integer: bool True$"),
+    ("load-version-from-the-future", _in_a_folder(lambda d: nn.load(_model_file(d, version=2))), ValueError,
+     r"^'.*model.json' has format version 2; this version reads version 1$"),
+    ("load-a-parameter-a-str", _in_a_folder(lambda d: nn.load(_model_file(d, parameters={
+        **nn.MLP(2, [3, 1], seed=0).state_dict(), "layers.0.neurons.0.b": "x"}))), ValueError,
+     r"^'.*model.json' parameter 'layers.0.neurons.0.b' must be a number, got str 'x'$"),
+    ("load-a-flag-a-str", _in_a_folder(lambda d: nn.load(_with_architecture(d, fused="no"))), ValueError,
+     r"^'.*model.json' has an invalid architecture: architecture \(MLP\) is invalid: fused must be a bool "
+     r"\(True or False\), got str 'no'$"),
+    ("load-a-width-too-big", _in_a_folder(lambda d: nn.load(_with_architecture(d, nouts=[10**9]))), ValueError,
+     r"^'.*model.json' describes 3000000000 parameters, more than max_parameters=10000000; pass a larger "),
+    ("load-into-an-int", _in_a_folder(lambda d: nn.load(_model_file(d), into=3)), TypeError,
+     r"^into must be a Module, got int"),
+    ("load-into-a-model-of-another-shape", _in_a_folder(lambda d: nn.load(_model_file(d), into=MLP(2, [4, 1]))),
+     ValueError, r"^'.*model.json' does not fit the model: state does not fit MLP \(17 entries expected, 13 given\)"),
+    ("load-max_parameters-negative", _in_a_folder(lambda d: nn.load(_model_file(d), max_parameters=-1)), ValueError,
+     r"^max_parameters must be an int >= 0, got -1$"),
+    ("load-max_parameters-a-bool", _in_a_folder(lambda d: nn.load(_model_file(d), max_parameters=True)), TypeError,
+     r"^max_parameters must be an int, got bool True$"),
+    ("load-max_parameters-a-float", _in_a_folder(lambda d: nn.load(_model_file(d), max_parameters=1e9)), TypeError,
+     r"^max_parameters must be an int, got float 1000000000.0$"),
+    ("load-max_parameters-too-small", _in_a_folder(lambda d: nn.load(_model_file(d), max_parameters=12)), ValueError,
+     r"^'.*model.json' describes 13 parameters, more than max_parameters=12; pass a larger max_parameters= "),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
