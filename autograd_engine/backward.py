@@ -8,6 +8,7 @@ shared by the plain sweep, ``create_graph``, the step-through and forward mode.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ def _check_root(root: Any, name: str = "root") -> None:
 
 
 def _check_stop_at(stop_at: Any) -> frozenset[Value]:
-    if not stop_at and isinstance(stop_at, (tuple, list, set, frozenset)):
+    if isinstance(stop_at, (tuple, list, set, frozenset)) and not stop_at:
         return frozenset()
     if isinstance(stop_at, (str, bytes, Value)) or not isinstance(stop_at, Iterable):
         raise TypeError(f"stop_at must be a collection of Values, got {describe(stop_at)}")
@@ -124,29 +125,43 @@ def _steps(root: Value, gradient: Any, create_graph: bool, stop_at: Collection[V
     recorder = current_mode.get().anomaly
     if recorder is not None:
         recorder.check_gradient(root, gradient, "the seed passed to backward()")
+    # With create_graph every gradient is a Value recorded whatever the caller's mode (also while
+    # the caller consumes this generator inside no_grad); without, every gradient is a float.
+    mode = enable_grad() if create_graph else contextlib.nullcontext()
     hooked = has_hooks()
     order = depth_first_order(root, stop_at)
-    grads: dict[Value, Any] = {root: gradient}
+    grads: dict[Value, Any] = {root: Value(gradient) if create_graph and not isinstance(gradient, Value) else gradient}
     for index, v in enumerate(reversed(order), start=1):
-        g = grads.pop(v)
-        if hooked:
-            g = run_hooks(v, g)
-            if recorder is not None:
-                recorder.check_gradient(v, g, "a hook")
-        if v._fn is None or v in stop_at:
-            yield BackwardStep(index, v, g, ())
-            continue
-        parents, local = contributions(v, g, on_values=create_graph)
-        if recorder is not None:
-            recorder.check_backward(v, g, local)
-        for p, d in zip(parents, local):
-            if p in grads:
-                total = grads[p] = grads[p] + d
+        with mode:
+            g = grads.pop(v)
+            if hooked:
+                g = _as_kind(run_hooks(v, g), create_graph)
                 if recorder is not None:
-                    recorder.check_gradient(p, total, "the sum of the contributions from its consumers")
+                    recorder.check_gradient(v, g, "a hook")
+            if v._fn is None or v in stop_at:
+                step = BackwardStep(index, v, g, ())
             else:
-                grads[p] = d
-        yield BackwardStep(index, v, g, tuple(zip(parents, local)))
+                parents, local = contributions(v, g, on_values=create_graph)
+                if create_graph:
+                    local = [_as_kind(d, True) for d in local]  # rules with a constant result (relu ...)
+                if recorder is not None:
+                    recorder.check_backward(v, g, local)
+                for p, d in zip(parents, local):
+                    if p in grads:
+                        total = grads[p] = grads[p] + d
+                        if recorder is not None:
+                            recorder.check_gradient(p, total, "the sum of the contributions from its consumers")
+                    else:
+                        grads[p] = d
+                step = BackwardStep(index, v, g, tuple(zip(parents, local)))
+        yield step
+
+
+def _as_kind(g: Any, create_graph: bool) -> Any:
+    """A gradient as the sweep carries it: a Value with ``create_graph``, else a float."""
+    if create_graph:
+        return g if isinstance(g, Value) else Value(g)
+    return g.data if isinstance(g, Value) else g
 
 
 def gradients(root: Value, gradient: Any = 1.0, *, create_graph: bool = False,

@@ -40,7 +40,8 @@ class Primitive:
         if args and all(is_real(a) for a in args):
             check_args(self.op, len(args), param)
             c = None if param is None else as_real(param, "param")
-            return call_forward(self.op, [float(a) for a in args], c)
+            xs = [as_real(a, f"argument {i} of {self.op.name!r}") for i, a in enumerate(args)]
+            return as_real(call_forward(self.op, xs, c), f"the result of primitive {self.op.name!r}'s forward")
         return apply(self.op, *args, param=param)
 
     def __repr__(self) -> str:
@@ -143,7 +144,8 @@ def _checked_vjp(vjp: Callable[..., Any], name: str, kind: ops.Kind) -> Callable
         if isinstance(d, Value):  # a rule using a Value it closed over: a number on the float path
             return d.data if on_floats else d
         if is_real(d):
-            return float(d)  # a NumPy scalar would carry its precision into every .grad it reaches
+            # as a float: a NumPy scalar would carry its precision into every .grad it reaches
+            return as_real(d, f"the gradient of input {i} from the derivative rule of primitive {name!r}")
         raise fail(f"returned {describe(d)} as the gradient of input {i}; expected a real number or a Value")
 
     if kind.n_args == 1:

@@ -96,6 +96,7 @@ class _Call:
                 if i not in fresh:
                     fresh[i] = fresh_variable(args[i])
         self.wrt = [fresh[i % len(args)] for i in positions]
+        # the other numeric arguments become constant leaves, so f may call Value methods on them
         self.values = [fresh[i] if i in fresh else Value(a) if is_real(a) else a for i, a in enumerate(args)]
 
     def result(self, x: Any) -> Any:
@@ -177,13 +178,14 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[
     docstring): ``grad(lambda a, b: a * b, argnums=(0, 1))(x, x)`` is ``(x, x)``.
 
     Args:
-        f: a function of scalars returning one Value or number; it is called with Values
-            in place of its numeric arguments.
+        f: a function of scalars returning one Value or number; it is called with a fresh
+            Value in each differentiated position, and with constant Values (leaves) in place
+            of its other numeric arguments; other arguments are passed as given.
         argnums: the position of the argument to differentiate by, or a tuple of positions
             (then the new function returns a tuple of derivatives).
 
     Returns:
-        A function taking the same arguments as ``f``. Called with numbers it returns
+        A function taking the same positional arguments as ``f``. Called with numbers it returns
         floats; called with Values (or inside another transform) it returns Values
         connected to the graph, so ``grad(grad(f))`` is the second derivative.
 
@@ -291,6 +293,8 @@ def _sequence(items: Any, name: str) -> list[Any]:
     for i, x in enumerate(items):
         if not (isinstance(x, Value) or is_real(x)):
             raise TypeError(f"{name} must be numbers or Values; {name}[{i}] is {describe(x)}")
+        if not isinstance(x, Value):
+            items[i] = as_real(x, f"{name}[{i}]")
     return items
 
 
@@ -332,7 +336,9 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
                 if node in tangent or node._fn is None:
                     continue
                 parents, local = contributions(node, 1.0, on_values=call.connected)
-                tangent[node] = sum(d * tangent.get(p, 0.0) for p, d in zip(parents, local))
+                terms = [d * tangent[p] for p, d in zip(parents, local) if p in tangent]
+                if terms:  # a node no primal reaches has no tangent (zero, never inf * 0 = nan)
+                    tangent[node] = sum(terms[1:], terms[0])
         value = [call.result(o) for o in outs]
         tang = [call.result(tangent.get(o, 0.0)) for o in outs]
     if not _is_sequence(result):

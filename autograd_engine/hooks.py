@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .validation import describe, is_real, node_name
+from .validation import as_real, describe, is_real, node_name
 
 if TYPE_CHECKING:
     from .value import Value
@@ -47,6 +47,15 @@ class NodeExtras:
         self.hooks.pop(hook_id, None)
         if not self.hooks:
             _hooked.discard(id(self))
+
+    def __getstate__(self) -> tuple[str, dict[int, Callable[[Any], Any]]]:
+        return self.label, self.hooks
+
+    def __setstate__(self, state: tuple[str, dict[int, Callable[[Any], Any]]]) -> None:
+        """A copied or unpickled node keeps its hooks, and backward knows they are there."""
+        self.label, self.hooks = state
+        if self.hooks:
+            _hooked.add(id(self))
 
     def __del__(self) -> None:
         _hooked.discard(id(self))
@@ -108,7 +117,7 @@ def run_hooks(node: Value, grad: Any) -> Any:
         result = hook(grad)
         if result is not None:
             if is_real(result):
-                result = float(result)
+                result = as_real(result, f"the result of hook {_hook_name(hook)} on {node_name(node)}")
             elif not _is_value(result):
                 raise TypeError(f"hook {_hook_name(hook)} on {node_name(node)} must return None, a real number "
                                 f"or a Value, got {describe(result)}")

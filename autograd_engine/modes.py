@@ -8,7 +8,9 @@ inside ``detect_anomaly`` keeps anomaly detection on.
 Every mode works as a context manager and as a decorator. As a decorator it
 enters a fresh context on each call, so one decorated function may run in many
 threads at once (and recursively); on a generator function the mode applies
-while the generator's body runs, each time it is resumed, and not in between.
+while the generator's body runs, each time it is resumed, and not in between; on
+a coroutine function (``async def``) it applies while the coroutine runs, in its
+task. Async generator functions are refused (use the context manager inside).
 """
 
 from __future__ import annotations
@@ -83,6 +85,17 @@ class SetMode:
         make = type(self)
         if inspect.isgeneratorfunction(func):
             return _wrap_generator(func, make)  # type: ignore[return-value]
+        if inspect.isasyncgenfunction(func):
+            raise TypeError(f"{type(self).__name__}() cannot decorate an async generator function "
+                            f"({describe(func)}); use it as a context manager inside the body")
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def coroutine(*args: Any, **kwargs: Any) -> Any:
+                with make():  # the mode is per task: it holds across this coroutine's awaits only
+                    return await func(*args, **kwargs)
+
+            return coroutine  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

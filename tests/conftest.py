@@ -76,6 +76,17 @@ def fresh_ops():
     OPS.update(before)
 
 
+@pytest.fixture
+def fresh_registry():
+    """Let a test register nn modules; they are removed afterwards."""
+    import nn
+
+    before = dict(nn.MODULES)
+    yield nn.MODULES
+    nn.MODULES.clear()
+    nn.MODULES.update(before)
+
+
 def a_logsumexp(a):
     """logsumexp in HIPS autograd's NumPy (autograd.scipy would need SciPy)."""
     import autograd.numpy as anp

@@ -206,7 +206,7 @@ def test_a_graph_built_inside_no_grad_has_nothing_to_differentiate():
     with ae.no_grad():
         z = x * x  # a leaf: recorded nothing
         z.backward(create_graph=True)
-    assert z.grad == 1.0 and x.grad == 0.0
+    assert isinstance(z.grad, Value) and z.grad.data == 1.0 and x.grad == 0.0  # create_graph: Values
 
 
 # -- entry points validate their input ------------------------------------------------------------------
@@ -238,7 +238,39 @@ def test_backward_steps_checks_its_arguments_before_the_first_step():
 
 _x = Value(2.0)
 
+def test_backward_steps_with_create_graph_stay_connected_when_consumed_inside_no_grad():
+    x = Value(3.0)
+    y = x**3
+    with ae.no_grad():
+        steps = list(ae.backward_steps(y, create_graph=True))
+        assert not ae.is_grad_enabled()
+    gx = next(s.grad for s in steps if s.node is x)
+    assert isinstance(gx, Value) and gx.data == 27.0 and not gx.is_leaf
+    gx.backward()
+    assert x.grad == 18.0
+
+
+def test_create_graph_gradients_are_values_even_where_a_rule_gives_a_constant():
+    x = Value(-1.0)
+    x.relu().backward(create_graph=True)
+    assert isinstance(x.grad, Value) and x.grad.data == 0.0
+    x.grad.backward()  # a constant: nothing to do, but no AttributeError
+    z = Value(2.0)
+    g = ae.gradients(abs(z) + z**0, create_graph=True)
+    assert all(isinstance(v, Value) for v in g.values()) and g[z].data == 1.0
+
+
+def test_stop_at_takes_any_collection_of_values_numpy_arrays_included():
+    x, y = Value(1.0), Value(2.0)
+    z = x * y
+    assert ae.gradients(z * 3, stop_at=np.array([z], dtype=object))[z] == 3.0
+    assert ae.gradients(z, stop_at=np.array([], dtype=object))[x] == 2.0
+    assert len(topological_order(z * 3, stop_at=[z])) == 3
+
+
 ERROR_CASES = [
+    ("gradients-stop_at-holds-a-float", lambda: ae.gradients(Value(1.0) * 2, stop_at=[1.0]), TypeError,
+     r"stop_at must be a collection of Values, got float 1.0 at position 0"),
     ("topological_order-none", lambda: topological_order(None), TypeError,
      r"^root must be a Value, got NoneType None$"),
     ("topological_order-a-list", lambda: topological_order([_x]), TypeError, r"root must be a Value, got list \["),

@@ -151,7 +151,20 @@ def test_jvp_list_output_and_values():
     assert x.grad == pytest.approx(9.0)  # d/dx 3x^2
 
 
+def test_jvp_gives_no_tangent_to_nodes_no_primal_reaches():
+    from autograd_engine import Value, jvp
+    # sqrt's rule at 0 is inf; a constant has no tangent, so no inf * 0 = nan reaches the result
+    assert jvp(lambda a: a + Value(0.0).sqrt(), [1.0], [1.0]) == (1.0, 1.0)
+    assert grad(lambda a: a + Value(0.0).sqrt())(1.0) == 1.0
+    c = Value(0.0)
+    assert jvp(lambda a: a * 2 + c.log() * 0.0, [1.0], [1.0])[1] == 2.0
+
+
 ERROR_CASES = [
+    ("jvp-tangent-too-big-for-a-float", lambda: jvp(lambda a, b: a * b, [1.0, 2.0], [10**400, 0.0]), ValueError,
+     r"tangents\[0\] must be a number that fits in a float"),
+    ("hvp-v-too-big-for-a-float", lambda: hvp(lambda a, b: a * b)([1.0, 2.0], [10**400, 1.0]), ValueError,
+     r"^v\[0\] must be a number that fits in a float"),
     ("grad-f-an-int", lambda: grad(3), TypeError, "f must be callable, got int"),
     ("grad-an-int-too-big-for-a-float", lambda: grad(lambda x: x * 2)(10**400), ValueError,
      "argument 0 must be a number that fits in a float, got int 1000"),

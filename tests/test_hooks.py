@@ -1,6 +1,8 @@
 """Value.register_hook: called with the gradient during backward, may replace it, removable."""
 
+import copy
 import gc
+import pickle
 import weakref
 
 import numpy as np
@@ -205,7 +207,43 @@ def _on_intermediate(hook):
     return h
 
 
+def _double(g):
+    return 2 * g
+
+
+@pytest.mark.parametrize("copier", [copy.copy, copy.deepcopy, lambda v: pickle.loads(pickle.dumps(v))],
+                         ids=["copy", "deepcopy", "pickle"])
+def test_a_copied_or_unpickled_node_keeps_its_hooks_and_backward_runs_them(copier):
+    x = Value(3.0, "x")
+    x.register_hook(_double)
+    x2 = copier(x)
+    del x
+    gc.collect()
+    assert has_hooks()
+    (x2 * 1.0).backward()
+    assert x2.grad == 2.0 and x2.label == "x"
+    del x2
+    gc.collect()
+    assert not has_hooks()
+
+
+def test_a_hook_returning_a_value_gives_a_float_in_plain_backward_and_a_value_with_create_graph():
+    w = Value(5.0)
+    x = Value(1.0)
+    y = x * 2
+    y.register_hook(lambda g: g * w)
+    (y * 3).backward()
+    assert x.grad == 30.0 and type(x.grad) is float
+    x.grad = 0.0
+    (y * 3).backward(create_graph=True)
+    assert isinstance(x.grad, Value) and x.grad.data == 30.0
+    x.grad.backward()
+    assert w.grad == 6.0  # d(3 * w * 2)/dw: the hook's Value stayed in the graph
+
+
 ERROR_CASES = [
+    ("hook-returns-an-int-too-big-for-a-float", lambda: (_with_hook(lambda g: 10**400) * 2).backward(), ValueError,
+     r"the result of hook '.*<lambda>' on leaf \(label 'x'\) must be a number that fits in a float, got int 1000"),
     ("register_hook-an-int", lambda: Value(1.0).register_hook(3), TypeError, r"hook must be callable, got int 3"),
     ("register_hook-none", lambda: Value(1.0).register_hook(None), TypeError, r"hook must be callable, got NoneType"),
     ("hook-returns-a-str", lambda: (_with_hook(returns_a_str) * 2).backward(), TypeError,

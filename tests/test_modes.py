@@ -392,7 +392,28 @@ def test_one_instance_shared_by_interleaved_tasks():
     assert is_grad_enabled()
 
 
+def test_decorating_a_coroutine_function_applies_while_it_runs():
+    @no_grad()
+    async def inside():
+        await asyncio.sleep(0)
+        y = Value(2.0) * 3
+        return is_grad_enabled(), y.is_leaf
+
+    async def main():
+        result = await inside()
+        return result, is_grad_enabled()
+
+    assert asyncio.run(main()) == ((False, True), True)
+    assert is_grad_enabled()
+
+
+async def _async_gen():
+    yield 1
+
+
 ERROR_CASES = [
+    ("no_grad-decorates-an-async-generator", lambda: no_grad()(_async_gen), TypeError,
+     r"no_grad\(\) cannot decorate an async generator function"),
     ("no_grad-decorates-an-int", lambda: no_grad()(3), TypeError, r"no_grad\(\) decorates a function, got int 3"),
     ("enable_grad-decorates-none", lambda: enable_grad()(None), TypeError,
      r"enable_grad\(\) decorates a function, got NoneType"),
