@@ -3,53 +3,79 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 from autograd_engine import Value
+from autograd_engine.validation import as_int, as_real, describe
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "StepLR", "LinearLR", "CosineLR", "clip_grad_norm",
            "OPTIMIZERS"]
 
 
-def _number(value: Any, name: str, *, low: float = 0.0, low_open: bool = False, high: float | None = None) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if low_open else value >= low) and (high is None or value < high)
-    if not ok:
-        bound = f"{'>' if low_open else '>='} {low}" + (f" and < {high}" if high is not None else "")
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return float(value)
+def as_learning_rate(lr: Any, name: str = "lr") -> float:
+    """A learning rate: a finite number > 0 (NumPy scalars too), else an error naming ``name``.
+
+    The one rule for ``lr`` in the library: optimizers, ``fit`` and ``nn.eqprop.train`` use it.
+
+    >>> as_learning_rate(0.1)
+    0.1
+    """
+    return as_real(lr, name, finite=True, minimum=0, strict=True)
+
+
+def _fraction(x: Any, name: str) -> float:
+    """A finite number in [0, 1) (momentum, alpha, betas)."""
+    v = as_real(x, name)
+    if not 0 <= v < 1:
+        raise ValueError(f"{name} must be a finite number >= 0 and < 1, got {v!r}")
+    return v
 
 
 def _params(params: Any) -> list[Value]:
+    """The parameters as a list, each Value once (a Value listed twice would be updated twice)."""
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
-    if isinstance(params, Value) or not isinstance(params, Iterable):
-        raise TypeError(f"params must be an iterable of Values (e.g. model.parameters()), got {type(params).__name__}")
-    params = list(params)
+    if isinstance(params, (Value, str, bytes)) or not isinstance(params, Iterable):
+        raise TypeError(f"params must be an iterable of Values (e.g. model.parameters()), got {describe(params)}")
+    unique: dict[int, Value] = {}
     for i, p in enumerate(params):
         if not isinstance(p, Value):
-            raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__}")
-    if not params:
+            raise TypeError(f"params[{i}] must be a Value, got {describe(p)}")
+        unique.setdefault(id(p), p)
+    if not unique:
         raise ValueError("params is empty: the optimizer has nothing to update")
-    return params
+    return list(unique.values())
 
 
 class Optimizer:
     """Base class: holds the parameters and ``lr``; subclasses define ``_update(i, p, g)``.
 
     Attributes:
-        params: the Values updated by ``step()``.
-        lr: the learning rate (schedules change it).
+        params: the Values updated by ``step()`` (each once, in order).
+        lr: the learning rate: a finite number > 0 when the optimizer is built; schedules (and
+            assignment) may set any finite number >= 0, so an annealed rate may reach 0.
         steps: how many times ``step()`` ran.
+
+    Raises:
+        TypeError: ``params`` is not an iterable of Values, a hyperparameter is not a real number.
+        ValueError: ``params`` is empty, a hyperparameter is out of its range or not finite.
     """
 
     def __init__(self, params: Any, lr: float, weight_decay: float = 0.0):
         self.params = _params(params)
-        self.lr = _number(lr, "lr", low_open=True)
-        self.weight_decay = _number(weight_decay, "weight_decay")
+        self.lr = as_learning_rate(lr)
+        self.weight_decay = as_real(weight_decay, "weight_decay", finite=True, minimum=0)
         self.steps = 0
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next ``step()``."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: Any) -> None:
+        self._lr = as_real(value, "lr", finite=True, minimum=0)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0."""
@@ -83,14 +109,14 @@ class SGD(Optimizer):
 
     def __init__(self, params: Any, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        self.momentum = _number(momentum, "momentum", high=1.0)
+        self.momentum = _fraction(momentum, "momentum")
         self._buf: list[float | None] = [None] * len(self.params)
 
     def _update(self, i: int, g: float) -> float:
         if self.momentum:
             b = self._buf[i]
             g = self._buf[i] = g if b is None else self.momentum * b + g
-        return self.lr * g
+        return self._lr * g
 
 
 class RMSprop(Optimizer):
@@ -99,9 +125,9 @@ class RMSprop(Optimizer):
     def __init__(self, params: Any, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        self.alpha = _number(alpha, "alpha", high=1.0)
-        self.eps = _number(eps, "eps", low_open=True)
-        self.momentum = _number(momentum, "momentum", high=1.0)
+        self.alpha = _fraction(alpha, "alpha")
+        self.eps = as_real(eps, "eps", finite=True, minimum=0, strict=True)
+        self.momentum = _fraction(momentum, "momentum")
         self._sq = [0.0] * len(self.params)
         self._buf = [0.0] * len(self.params)
 
@@ -110,7 +136,7 @@ class RMSprop(Optimizer):
         step = g / (math.sqrt(self._sq[i]) + self.eps)
         if self.momentum:
             step = self._buf[i] = self.momentum * self._buf[i] + step
-        return self.lr * step
+        return self._lr * step
 
 
 class Adam(Optimizer):
@@ -123,10 +149,12 @@ class Adam(Optimizer):
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
-        self.betas = (_number(betas[0], "betas[0]", high=1.0), _number(betas[1], "betas[1]", high=1.0))
-        self.eps = _number(eps, "eps", low_open=True)
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"betas must be a pair of numbers in [0, 1), got {describe(betas)}")
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair of numbers in [0, 1), got {len(betas)} numbers: {describe(betas)}")
+        self.betas = (_fraction(betas[0], "betas[0]"), _fraction(betas[1], "betas[1]"))
+        self.eps = as_real(eps, "eps", finite=True, minimum=0, strict=True)
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
 
@@ -136,7 +164,7 @@ class Adam(Optimizer):
         self._v[i] = b2 * self._v[i] + (1 - b2) * g * g
         m_hat = self._m[i] / (1 - b1**self.steps)
         v_hat = self._v[i] / (1 - b2**self.steps)
-        return self.lr * m_hat / (math.sqrt(v_hat) + self.eps)
+        return self._lr * m_hat / (math.sqrt(v_hat) + self.eps)
 
 
 #: name -> optimizer class, for ``fit(optimizer="...")`` and the command line.
@@ -144,23 +172,31 @@ OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
 
 
 class _Schedule:
-    """Base class: ``step()`` once per epoch sets ``optimizer.lr = base_lr * factor(epoch)``."""
+    """Base class: ``step()`` once per epoch sets ``optimizer.lr`` to ``lr_at(epoch)``."""
 
     def __init__(self, optimizer: Optimizer):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
+            raise TypeError(f"optimizer must be an Optimizer, got {describe(optimizer)}")
         self.optimizer = optimizer
         self.base_lr = optimizer.lr
         self.epoch = 0
 
-    def factor(self, epoch: int) -> float:
+    def lr_at(self, epoch: int) -> float:
         raise NotImplementedError
 
     def step(self) -> float:
-        """Advance one epoch; returns the new learning rate."""
+        """Advance one epoch; returns the new learning rate.
+
+        Raises:
+            ValueError: the schedule's rate is no longer a finite number (a ``gamma`` > 1 grew it past floats).
+        """
         self.epoch += 1
-        self.optimizer.lr = self.base_lr * self.factor(self.epoch)
-        return self.optimizer.lr
+        lr = self.lr_at(self.epoch)
+        if not math.isfinite(lr):
+            raise ValueError(f"{type(self).__name__}: the learning rate left the finite numbers at epoch "
+                             f"{self.epoch} (got {lr!r}); check the schedule's arguments")
+        self.optimizer.lr = lr
+        return lr
 
 
 class StepLR(_Schedule):
@@ -173,12 +209,14 @@ class StepLR(_Schedule):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
         super().__init__(optimizer)
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"step_size must be an int >= 1, got {step_size!r}")
-        self.step_size, self.gamma = step_size, _number(gamma, "gamma", low_open=True)
+        self.step_size = as_int(step_size, "step_size", minimum=1)
+        self.gamma = as_real(gamma, "gamma", finite=True, minimum=0, strict=True)
 
-    def factor(self, epoch: int) -> float:
-        return self.gamma ** (epoch // self.step_size)
+    def lr_at(self, epoch: int) -> float:
+        try:
+            return self.base_lr * self.gamma ** (epoch // self.step_size)
+        except OverflowError:
+            return math.inf
 
 
 class LinearLR(_Schedule):
@@ -191,16 +229,14 @@ class LinearLR(_Schedule):
 
     def __init__(self, optimizer: Optimizer, total_steps: int, start_factor: float = 1.0, end_factor: float = 0.0):
         super().__init__(optimizer)
-        if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError(f"total_steps must be an int >= 1, got {total_steps!r}")
-        self.total_steps = total_steps
-        self.start_factor = _number(start_factor, "start_factor")
-        self.end_factor = _number(end_factor, "end_factor")
+        self.total_steps = as_int(total_steps, "total_steps", minimum=1)
+        self.start_factor = as_real(start_factor, "start_factor", finite=True, minimum=0)
+        self.end_factor = as_real(end_factor, "end_factor", finite=True, minimum=0)
         optimizer.lr = self.base_lr * self.start_factor
 
-    def factor(self, epoch: int) -> float:
+    def lr_at(self, epoch: int) -> float:
         t = min(epoch, self.total_steps) / self.total_steps
-        return self.start_factor + (self.end_factor - self.start_factor) * t
+        return self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * t)
 
 
 class CosineLR(_Schedule):
@@ -213,15 +249,12 @@ class CosineLR(_Schedule):
 
     def __init__(self, optimizer: Optimizer, total_steps: int, min_lr: float = 0.0):
         super().__init__(optimizer)
-        if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError(f"total_steps must be an int >= 1, got {total_steps!r}")
-        self.total_steps = total_steps
-        self.min_lr = _number(min_lr, "min_lr")
+        self.total_steps = as_int(total_steps, "total_steps", minimum=1)
+        self.min_lr = as_real(min_lr, "min_lr", finite=True, minimum=0)
 
-    def factor(self, epoch: int) -> float:
+    def lr_at(self, epoch: int) -> float:
         t = min(epoch, self.total_steps) / self.total_steps
-        lr = self.min_lr + (self.base_lr - self.min_lr) * (1 + math.cos(math.pi * t)) / 2
-        return lr / self.base_lr
+        return self.min_lr + (self.base_lr - self.min_lr) * (1 + math.cos(math.pi * t)) / 2
 
 
 def clip_grad_norm(params: Any, max_norm: float) -> float:
@@ -232,7 +265,7 @@ def clip_grad_norm(params: Any, max_norm: float) -> float:
     (5.0, 0.6, 0.8)
     """
     params = _params(params)
-    max_norm = _number(max_norm, "max_norm", low_open=True)
+    max_norm = as_real(max_norm, "max_norm", finite=True, minimum=0, strict=True)
     norm = math.sqrt(math.fsum(float(p.grad) ** 2 for p in params))
     if norm > max_norm:
         scale = max_norm / norm

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from autograd_engine import Value
@@ -69,21 +70,94 @@ def test_clip_grad_norm():
     assert clip_grad_norm(ps, 1.0) == 5.0 and (ps[0].grad, ps[1].grad) == pytest.approx((0.6, 0.8))
 
 
-@pytest.mark.parametrize("make, exc, pattern", [
-    (lambda: SGD([Value(0.0)], lr=0), ValueError, "lr must be a finite number > 0.0, got 0"),
-    (lambda: SGD([Value(0.0)], lr=0.1, momentum=1.0), ValueError, "momentum must be a finite number >= 0.0 and < 1"),
-    (lambda: SGD([], lr=0.1), ValueError, "params is empty"),
-    (lambda: SGD([1.0], lr=0.1), TypeError, r"params\[0\] must be a Value, got float"),
-    (lambda: SGD(Value(1.0), lr=0.1), TypeError, "params must be an iterable of Values"),
-    (lambda: Adam([Value(0.0)], betas=(0.9,)), ValueError, "betas must be a pair"),
-    (lambda: RMSprop([Value(0.0)], eps=0), ValueError, "eps must be a finite number > 0"),
-    (lambda: StepLR(object(), 2), TypeError, "optimizer must be an Optimizer"),
-    (lambda: StepLR(SGD([Value(0.0)], lr=1), 0), ValueError, "step_size must be an int >= 1"),
-    (lambda: clip_grad_norm([Value(0.0)], 0), ValueError, "max_norm must be a finite number > 0"),
-])
-def test_validation(make, exc, pattern):
+def sgd(**kwargs):
+    return SGD([Value(0.0)], **{"lr": 0.1, **kwargs})
+
+
+#: (id, call, exception, words in the message): every constructor argument and schedule, one mistake each.
+ERROR_CASES = [
+    ("sgd-lr-zero", lambda: SGD([Value(0.0)], lr=0), ValueError, r"lr must be a finite number > 0, got 0\.0"),
+    ("sgd-lr-negative", lambda: sgd(lr=-1), ValueError, r"lr must be a finite number > 0, got -1\.0"),
+    ("sgd-lr-nan", lambda: sgd(lr=float("nan")), ValueError, r"lr must be a finite number > 0, got nan"),
+    ("sgd-lr-inf", lambda: sgd(lr=math.inf), ValueError, r"lr must be a finite number > 0, got inf"),
+    ("sgd-lr-bool", lambda: sgd(lr=True), TypeError, r"lr must be a real number, got bool True"),
+    ("sgd-lr-str", lambda: sgd(lr="0.1"), TypeError, r"lr must be a real number, got str '0\.1'"),
+    ("sgd-lr-none", lambda: sgd(lr=None), TypeError, r"lr must be a real number, got NoneType None"),
+    ("sgd-momentum-one", lambda: sgd(momentum=1.0), ValueError,
+     r"momentum must be a finite number >= 0 and < 1, got 1\.0"),
+    ("sgd-momentum-nan", lambda: sgd(momentum=float("nan")), ValueError, r"momentum must be .* < 1, got nan"),
+    ("sgd-momentum-bool", lambda: sgd(momentum=False), TypeError, r"momentum must be a real number, got bool False"),
+    ("sgd-weight-decay-negative", lambda: sgd(weight_decay=-0.1), ValueError,
+     r"weight_decay must be a finite number >= 0"),
+    ("sgd-params-empty", lambda: SGD([], lr=0.1), ValueError, "params is empty"),
+    ("sgd-params-float", lambda: SGD([1.0], lr=0.1), TypeError, r"params\[0\] must be a Value, got float 1\.0"),
+    ("sgd-params-value", lambda: SGD(Value(1.0), lr=0.1), TypeError, "params must be an iterable of Values"),
+    ("sgd-params-none", lambda: SGD(None, lr=0.1), TypeError,
+     r"params must be an iterable of Values .*got NoneType None"),
+    ("sgd-params-str", lambda: SGD("ab", lr=0.1), TypeError, r"params must be an iterable of Values .*got str 'ab'"),
+    ("adam-betas-one", lambda: Adam([Value(0.0)], betas=(0.9,)), ValueError, "betas must be a pair"),
+    ("adam-betas-number", lambda: Adam([Value(0.0)], betas=0.9), TypeError, r"betas must be a pair .*got float 0\.9"),
+    ("adam-beta2-one", lambda: Adam([Value(0.0)], betas=(0.9, 1.0)), ValueError,
+     r"betas\[1\] must be .* < 1, got 1\.0"),
+    ("adam-eps-zero", lambda: Adam([Value(0.0)], eps=0), ValueError, r"eps must be a finite number > 0, got 0\.0"),
+    ("rmsprop-eps-zero", lambda: RMSprop([Value(0.0)], eps=0), ValueError, "eps must be a finite number > 0"),
+    ("rmsprop-alpha-str", lambda: RMSprop([Value(0.0)], alpha="0.9"), TypeError,
+     r"alpha must be a real number, got str"),
+    ("lr-assigned-negative", lambda: setattr(sgd(), "lr", -0.5), ValueError,
+     r"lr must be a finite number >= 0, got -0\.5"),
+    ("lr-assigned-nan", lambda: setattr(sgd(), "lr", float("nan")), ValueError,
+     r"lr must be a finite number >= 0, got nan"),
+    ("steplr-optimizer-object", lambda: StepLR(object(), 2), TypeError, r"optimizer must be an Optimizer, got object"),
+    ("steplr-step-size-zero", lambda: StepLR(sgd(), 0), ValueError, r"step_size must be an int >= 1, got 0"),
+    ("steplr-step-size-float", lambda: StepLR(sgd(), 2.0), TypeError, r"step_size must be an int, got float 2\.0"),
+    ("steplr-gamma-zero", lambda: StepLR(sgd(), 1, gamma=0), ValueError,
+     r"gamma must be a finite number > 0, got 0\.0"),
+    ("steplr-overflow", lambda: [s.step() for s in [StepLR(sgd(), 1, gamma=1e300)] for _ in range(3)], ValueError,
+     r"StepLR: the learning rate left the finite numbers at epoch 2"),
+    ("linearlr-total-steps-bool", lambda: LinearLR(sgd(), True), TypeError,
+     r"total_steps must be an int, got bool True"),
+    ("linearlr-end-factor-negative", lambda: LinearLR(sgd(), 2, end_factor=-1), ValueError,
+     r"end_factor must be a finite number >= 0, got -1\.0"),
+    ("cosinelr-total-steps-zero", lambda: CosineLR(sgd(), 0), ValueError, r"total_steps must be an int >= 1, got 0"),
+    ("cosinelr-min-lr-inf", lambda: CosineLR(sgd(), 2, min_lr=math.inf), ValueError, r"min_lr must be a finite number"),
+    ("clip-max-norm-zero", lambda: clip_grad_norm([Value(0.0)], 0), ValueError,
+     r"max_norm must be a finite number > 0"),
+    ("clip-max-norm-none", lambda: clip_grad_norm([Value(0.0)], None), TypeError,
+     r"max_norm must be a real number, got NoneType"),
+    ("clip-params-none", lambda: clip_grad_norm(None, 1.0), TypeError, "params must be an iterable of Values"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
-        make()
+        call()
+
+
+def test_numpy_scalars_are_numbers():
+    p = Value(1.0)
+    opt = SGD([p], lr=np.float32(0.5), momentum=np.float64(0.0), weight_decay=np.int64(0))
+    p.grad = 1.0
+    opt.step()
+    assert p.data == 0.5 and type(opt.lr) is float
+    s = StepLR(opt, np.int64(1), gamma=np.float32(0.5))
+    assert s.step() == 0.25
+    assert Adam([Value(0.0)], betas=(np.float32(0.5), np.float64(0.9))).betas == (0.5, 0.9)
+
+
+def test_a_value_listed_twice_is_updated_once():
+    p = Value(1.0)
+    opt = SGD([p, p], lr=0.1)
+    p.grad = 1.0
+    opt.step()
+    assert opt.params == [p] and p.data == pytest.approx(0.9)
+
+
+def test_schedules_may_anneal_the_rate_to_zero_and_start_from_zero():
+    opt = SGD([Value(0.0)], lr=1.0)
+    s = LinearLR(opt, total_steps=1, end_factor=0.0)
+    assert s.step() == 0.0 and opt.lr == 0.0
+    assert CosineLR(opt, total_steps=2).step() == 0.0  # a schedule on a rate of 0 (no division by it)
 
 
 def test_optimizer_takes_a_module():
