@@ -2,32 +2,33 @@
 
 Predictions are what a model returns per sample: a Value (one output) or a list
 of Values (several outputs). A single sample may be passed without the batch list.
+
+Every loss checks its arguments: predictions that are not Values or numbers raise
+``TypeError``; mismatched lengths, an empty batch and targets outside the loss's domain
+raise ``ValueError``; each message names the sample and shows the value received.
 """
 
 from __future__ import annotations
 
-import numbers
+import math
 from typing import Any
 
 from autograd_engine import Value, logsumexp, vsum
+from autograd_engine.validation import describe, is_int, is_real
 
 __all__ = ["mse", "binary_cross_entropy", "cross_entropy", "hinge", "LOSSES"]
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
 def _batch(preds: Any, targets: Any, name: str) -> tuple[list[Any], list[Any]]:
     """Both as equal-length lists; a lone prediction with a lone target is a batch of one."""
-    if isinstance(preds, Value) or (isinstance(preds, list) and preds and isinstance(preds[0], Value)
-                                    and not isinstance(targets, (list, tuple)) and not hasattr(targets, "shape")):
-        preds, targets = [preds], [targets]
-    if hasattr(targets, "tolist"):
+    if hasattr(targets, "tolist"):  # a NumPy array or scalar
         targets = targets.tolist()
-    if not isinstance(preds, (list, tuple)) or not isinstance(targets, (list, tuple)):
-        raise ValueError(f"{name}: predictions and targets must be lists (one entry per sample), "
-                         f"got {type(preds).__name__} and {type(targets).__name__}")
+    if isinstance(preds, Value) or (isinstance(preds, list) and preds and isinstance(preds[0], Value)
+                                    and not isinstance(targets, (list, tuple))):
+        preds, targets = [preds], [targets]
+    for arg, value in (("predictions", preds), ("targets", targets)):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{name}: {arg} must be a list (one entry per sample), got {describe(value)}")
     if len(preds) != len(targets):
         raise ValueError(f"{name}: {len(preds)} predictions but {len(targets)} targets")
     if not preds:
@@ -38,8 +39,8 @@ def _batch(preds: Any, targets: Any, name: str) -> tuple[list[Any], list[Any]]:
 def _values(pred: Any, i: int, name: str) -> list[Value]:
     items = pred if isinstance(pred, (list, tuple)) else [pred]
     for v in items:
-        if not isinstance(v, Value) and not _is_number(v):
-            raise ValueError(f"{name}: prediction {i} must be a Value or a list of Values, got {type(v).__name__}")
+        if not isinstance(v, Value) and not is_real(v):
+            raise TypeError(f"{name}: prediction {i} must be a Value or a list of Values, got {describe(pred)}")
     return [v if isinstance(v, Value) else Value(v) for v in items]
 
 
@@ -69,8 +70,9 @@ def mse(preds: Any, targets: Any) -> Value:
     for i, (p, t) in enumerate(zip(preds, targets)):
         ps = _values(p, i, "mse")
         ts = t if isinstance(t, (list, tuple)) else [t]
-        if len(ts) != len(ps) or not all(_is_number(v) for v in ts):
-            raise ValueError(f"mse: target {i} must be {len(ps)} number(s) to match the prediction, got {t!r}")
+        if len(ts) != len(ps) or not all(is_real(v) and math.isfinite(v) for v in ts):
+            raise ValueError(f"mse: target {i} must be {len(ps)} number(s) to match the prediction (finite), "
+                             f"got {describe(t)}")
         terms += [(pv - tv) ** 2 for pv, tv in zip(ps, ts)]
     return _mean(terms)
 
@@ -86,8 +88,8 @@ def binary_cross_entropy(logits: Any, targets: Any) -> Value:
     logits, targets = _batch(logits, targets, "binary_cross_entropy")
     terms = []
     for i, (z, t) in enumerate(zip(_one_each(logits, "binary_cross_entropy", "logit"), targets)):
-        if not _is_number(t) or not 0 <= t <= 1:
-            raise ValueError(f"binary_cross_entropy: target {i} must be a number in [0, 1], got {t!r}")
+        if not is_real(t) or not 0 <= t <= 1:
+            raise ValueError(f"binary_cross_entropy: target {i} must be a number in [0, 1], got {describe(t)}")
         terms.append(z.softplus() - z * float(t))
     return _mean(terms)
 
@@ -102,7 +104,7 @@ def cross_entropy(logits: Any, targets: Any) -> Value:
     >>> round(cross_entropy([[Value(0.0), Value(0.0)]], [1]).data, 6)
     0.693147
     """
-    if isinstance(logits, list) and logits and isinstance(logits[0], Value) and _is_number(targets):
+    if isinstance(logits, list) and logits and isinstance(logits[0], Value) and is_real(targets):
         logits, targets = [logits], [targets]
     logits, targets = _batch(logits, targets, "cross_entropy")
     terms = []
@@ -111,8 +113,9 @@ def cross_entropy(logits: Any, targets: Any) -> Value:
         if len(zs) < 2:
             raise ValueError(f"cross_entropy: prediction {i} must hold one logit per class (2 or more), "
                              f"got {len(zs)}")
-        if isinstance(t, bool) or not isinstance(t, (int, numbers.Integral)) or not 0 <= t < len(zs):
-            raise ValueError(f"cross_entropy: target {i} must be a class index from 0 to {len(zs) - 1}, got {t!r}")
+        if not is_int(t) or not 0 <= t < len(zs):
+            raise ValueError(f"cross_entropy: target {i} must be a class index from 0 to {len(zs) - 1}, "
+                             f"got {describe(t)}")
         terms.append(logsumexp(zs) - zs[int(t)])
     return _mean(terms)
 
@@ -126,8 +129,8 @@ def hinge(scores: Any, targets: Any) -> Value:
     scores, targets = _batch(scores, targets, "hinge")
     terms = []
     for i, (s, y) in enumerate(zip(_one_each(scores, "hinge", "score"), targets)):
-        if y not in (-1, 1) or isinstance(y, bool):
-            raise ValueError(f"hinge: target {i} must be -1 or +1, got {y!r}")
+        if not is_real(y) or y not in (-1, 1):
+            raise ValueError(f"hinge: target {i} must be -1 or +1, got {describe(y)}")
         terms.append((1 + -float(y) * s).relu())
     return _mean(terms)
 

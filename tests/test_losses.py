@@ -54,20 +54,51 @@ def test_hinge_is_micrograds_svm_loss():
     assert s.grad == -1.0
 
 
-@pytest.mark.parametrize("call, pattern", [
-    (lambda: mse([Value(1.0)], [1.0, 2.0]), "mse: 1 predictions but 2 targets"),
-    (lambda: mse([], []), "mse: the batch is empty"),
-    (lambda: mse([Value(1.0)], [[1.0, 2.0]]), "target 0 must be 1 number"),
-    (lambda: mse(["a"], [1.0]), "prediction 0 must be a Value"),
-    (lambda: binary_cross_entropy([Value(1.0)], [2]), r"target 0 must be a number in \[0, 1\], got 2"),
-    (lambda: binary_cross_entropy([[Value(1.0), Value(2.0)]], [1]), "must be one logit, got 2"),
-    (lambda: cross_entropy([[Value(1.0), Value(2.0)]], [2]), "target 0 must be a class index from 0 to 1, got 2"),
-    (lambda: cross_entropy([[Value(1.0), Value(2.0)]], [0.5]), "class index"),
-    (lambda: cross_entropy([[Value(1.0)]], [0]), "one logit per class"),
-    (lambda: hinge([Value(1.0)], [0]), "hinge: target 0 must be -1 or \\+1, got 0"),
-    (lambda: hinge(Value(1.0), "x"), "must be -1 or \\+1"),
-    (lambda: hinge([[Value(1.0), Value(2.0)]], [1]), "hinge: prediction 0 must be one score, got 2"),
-])
-def test_validation(call, pattern):
-    with pytest.raises(ValueError, match=pattern):
+#: (id, call, exception, words in the message): each loss, one mistake each.
+ERROR_CASES = [
+    ("mse-lengths", lambda: mse([Value(1.0)], [1.0, 2.0]), ValueError, "mse: 1 predictions but 2 targets"),
+    ("mse-empty", lambda: mse([], []), ValueError, "mse: the batch is empty"),
+    ("mse-target-size", lambda: mse([Value(1.0)], [[1.0, 2.0]]), ValueError, "target 0 must be 1 number"),
+    ("mse-target-nan", lambda: mse([Value(1.0)], [float("nan")]), ValueError,
+     r"mse: target 0 must be 1 number\(s\) .*finite.*got float nan"),
+    ("mse-target-str", lambda: mse([Value(1.0)], ["1"]), ValueError, r"mse: target 0 must be .*got str '1'"),
+    ("mse-prediction-str", lambda: mse(["a"], [1.0]), TypeError, r"mse: prediction 0 must be a Value.*got str 'a'"),
+    ("mse-prediction-none", lambda: mse([None], [1.0]), TypeError, r"prediction 0 must be a Value.*got NoneType None"),
+    ("mse-predictions-dict", lambda: mse({"a": Value(1.0)}, [1.0]), TypeError,
+     r"mse: predictions must be a list .*got dict"),
+    ("mse-targets-none", lambda: mse([[Value(1.0)], [Value(2.0)]], None), TypeError,
+     r"mse: targets must be a list .*got NoneType None"),
+    ("mse-lone-sample-target-none", lambda: mse([Value(1.0), Value(2.0)], None), ValueError,
+     r"mse: target 0 must be 2 number.*got NoneType None"),
+    ("bce-target-two", lambda: binary_cross_entropy([Value(1.0)], [2]), ValueError,
+     r"target 0 must be a number in \[0, 1\], got int 2"),
+    ("bce-target-bool", lambda: binary_cross_entropy([Value(1.0)], [True]), ValueError,
+     r"target 0 must be a number in \[0, 1\], got bool True"),
+    ("bce-two-logits", lambda: binary_cross_entropy([[Value(1.0), Value(2.0)]], [1]), ValueError,
+     "must be one logit, got 2"),
+    ("ce-class-out-of-range", lambda: cross_entropy([[Value(1.0), Value(2.0)]], [2]), ValueError,
+     "target 0 must be a class index from 0 to 1, got int 2"),
+    ("ce-class-float", lambda: cross_entropy([[Value(1.0), Value(2.0)]], [0.5]), ValueError, "class index"),
+    ("ce-class-bool", lambda: cross_entropy([[Value(1.0), Value(2.0)]], [True]), ValueError,
+     r"class index from 0 to 1, got bool True"),
+    ("ce-one-logit", lambda: cross_entropy([[Value(1.0)]], [0]), ValueError, "one logit per class"),
+    ("hinge-target-zero", lambda: hinge([Value(1.0)], [0]), ValueError,
+     "hinge: target 0 must be -1 or \\+1, got int 0"),
+    ("hinge-target-str", lambda: hinge(Value(1.0), "x"), ValueError, "must be -1 or \\+1"),
+    ("hinge-target-bool", lambda: hinge([Value(1.0)], [True]), ValueError, r"-1 or \+1, got bool True"),
+    ("hinge-two-scores", lambda: hinge([[Value(1.0), Value(2.0)]], [1]), ValueError,
+     "hinge: prediction 0 must be one score, got 2"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
         call()
+
+
+def test_numpy_scalars_and_arrays_are_numbers():
+    assert mse([Value(1.0)], np.float32(0.5)).data == 0.25  # a lone sample with a NumPy target
+    assert mse([Value(1.0), Value(3.0)], np.array([0.0, 1.0])).data == 2.5
+    assert cross_entropy([[Value(0.0), Value(0.0)]], [np.int64(1)]).data == pytest.approx(math.log(2))
+    assert hinge([np.float64(2.0)], [np.int64(1)]).data == 0.0
