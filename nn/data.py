@@ -1,4 +1,9 @@
-"""Toy datasets generated with NumPy: seeded, no downloads."""
+"""Toy datasets generated with NumPy (seeded, no downloads), mini-batches, and the check of arrays of numbers.
+
+Every ``seed`` here means what it means in the whole library (``autograd_engine.validation.numpy_rng``):
+an int (>= 0) or a ``numpy.random.Generator``, or None for a generator seeded from Python's global
+``random`` (so one ``random.seed(...)`` makes a run reproducible).
+"""
 
 from __future__ import annotations
 
@@ -7,51 +12,90 @@ from typing import Any
 
 import numpy as np
 
+from autograd_engine.validation import as_bool, as_int, as_real, describe, is_int, numpy_rng
+
 __all__ = ["make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs", "batches", "DATASETS"]
 
+#: The most samples a generator makes (each one is a row of floats; a bound turns a typo into an error).
+MAX_SAMPLES = 10**7
+#: The most numbers (samples times features) a generator makes.
+MAX_VALUES = 10**8
 
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
-        raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
-    return np.random.default_rng(seed)
-
-
-def _check_n(n: int, name: str = "n_samples", minimum: int = 1) -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {n!r}")
-    return int(n)
+Seed = int | np.random.Generator | None
 
 
-def _check_noise(noise: float) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
-    return float(noise)
+def as_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None, finite: bool = False,
+             dtype: type | None = float) -> np.ndarray:
+    """``x`` (a list, tuple or array of numbers) as an array of ``dtype``, or an error naming ``name``.
+
+    Args:
+        x: the value to check.
+        name: the argument's name, as the user wrote it.
+        ndim: the number of dimensions required (or a tuple of those allowed).
+        finite: also reject ``nan`` and ``inf``.
+        dtype: the result's type; None keeps integers as integers (labels) and makes floats of the rest.
+
+    Raises:
+        TypeError: ``x`` is not an array of real numbers (``None``, strings, Values, complex ...).
+            A single number where an array of more dimensions is required is a ``TypeError`` too.
+        ValueError: its rows are of different lengths, it has the wrong number of dimensions,
+            or (with ``finite``) it holds ``nan`` or ``inf``.
+
+    >>> as_array([[1, 2]], "X", ndim=2)
+    array([[1., 2.]])
+    """
+    if isinstance(x, (bool, np.bool_)):  # an array of bools is numbers; a lone bool is a mistake
+        raise TypeError(f"{name} must be an array of real numbers, got {describe(x)}")
+    try:
+        arr = np.asarray(x)
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of numbers (rows of one length), "
+                         f"got {describe(x)}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers, got {describe(x)}")
+    arr = arr.astype(dtype if dtype is not None else int if arr.dtype.kind == "b" else arr.dtype)
+    allowed = (ndim,) if isinstance(ndim, int) else ndim
+    if allowed is not None and arr.ndim not in allowed:
+        want = " or ".join(f"{n}-D" for n in allowed)
+        shape = {(2,): " (samples by features)", (1,): " (one entry per sample)"}.get(allowed, "")
+        error = TypeError if arr.ndim == 0 else ValueError  # a lone number where an array belongs
+        raise error(f"{name} must be a {want} array{shape}, got shape {arr.shape}: {describe(x)}")
+    if finite and not np.isfinite(arr).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{name} must hold finite numbers, got {arr[where]!r} at index {where}")
+    return arr
 
 
-def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | np.random.Generator | None = 0
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _n_samples(n: Any, minimum: int) -> int:
+    return as_int(n, "n_samples", minimum=minimum, maximum=MAX_SAMPLES)
+
+
+def _noise(noise: Any, name: str = "noise") -> float:
+    return as_real(noise, name, finite=True, minimum=0)
+
+
+def make_moons(n_samples: int = 100, noise: float = 0.1, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles, the classic demo of a non-linear boundary.
 
     Args:
-        n_samples: number of points, split evenly between the moons.
-        noise: standard deviation of Gaussian noise added to each coordinate.
-        seed: an int, a ``numpy.random.Generator``, or None for fresh randomness.
+        n_samples: number of points (2 to ``MAX_SAMPLES``), split evenly between the moons.
+        noise: standard deviation of Gaussian noise added to each coordinate (finite, >= 0).
+        seed: an int, a ``numpy.random.Generator``, or None (seeded from Python's ``random``).
 
     Returns:
         ``X`` of shape (n_samples, 2) and integer labels ``y`` in {0, 1}, shuffled.
 
     Raises:
-        ValueError: ``n_samples`` < 2 or ``noise`` < 0.
+        TypeError: an argument of the wrong type (``n_samples=2.5``, ``noise="0.1"``, ``seed="a"``).
+        ValueError: ``n_samples`` < 2 or too large, ``noise`` < 0 or not finite, a negative seed.
 
     >>> X, y = make_moons(10, seed=0)
     >>> X.shape, sorted(set(y.tolist()))
     ((10, 2), [0, 1])
     """
-    n = _check_n(n_samples, minimum=2)
-    noise = _check_noise(noise)
-    rng = _rng(seed)
+    n = _n_samples(n_samples, 2)
+    noise = _noise(noise)
+    rng = numpy_rng(seed)
     n_out, n_in = n - n // 2, n // 2
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
     X = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], 1),
@@ -62,44 +106,44 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | np.random.G
     return X[perm], y[perm]
 
 
-def make_xor(n_samples: int = 4, noise: float = 0.0, seed: int | np.random.Generator | None = 0
-             ) -> tuple[np.ndarray, np.ndarray]:
+def make_xor(n_samples: int = 4, noise: float = 0.0, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """The XOR problem: label 1 where exactly one coordinate is 1.
 
     With the default 4 samples it is the truth table, in order ``(0,0), (0,1), (1,0), (1,1)``;
-    more samples repeat the four corners (shuffled) with Gaussian ``noise``.
+    more samples repeat the four corners (shuffled) with Gaussian ``noise``. Arguments and
+    errors as in :func:`make_moons` (``n_samples`` >= 4).
 
     >>> X, y = make_xor()
     >>> X.tolist(), y.tolist()
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
     """
-    n = _check_n(n_samples, minimum=4)
-    noise = _check_noise(noise)
+    n = _n_samples(n_samples, 4)
+    noise = _noise(noise)
+    rng = numpy_rng(seed)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     labels = np.array([0, 1, 1, 0])
     if n == 4 and noise == 0:
         return corners, labels
-    rng = _rng(seed)
     idx = rng.permutation(np.arange(n) % 4)
     return corners[idx] + rng.normal(0.0, noise, (n, 2)), labels[idx]
 
 
-def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
-                 seed: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed = 0
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """A small circle (label 1) inside a large one (label 0).
 
     Args:
         factor: the inner radius relative to the outer one, in (0, 1).
+        n_samples, noise, seed: as in :func:`make_moons`.
 
     >>> X, y = make_circles(8, noise=0.0)
     >>> np.allclose(np.hypot(*X[y == 0].T), 1.0), np.allclose(np.hypot(*X[y == 1].T), 0.5)
     (True, True)
     """
-    n = _check_n(n_samples, minimum=2)
-    noise = _check_noise(noise)
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
-        raise ValueError(f"factor must be a number in (0, 1), got {factor!r}")
-    rng = _rng(seed)
+    n = _n_samples(n_samples, 2)
+    noise = _noise(noise)
+    factor = as_real(factor, "factor", minimum=0, maximum=1, strict=True)
+    rng = numpy_rng(seed)
     n_out, n_in = n - n // 2, n // 2
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
@@ -112,24 +156,25 @@ def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
 
 
 def make_spirals(n_samples: int = 150, n_classes: int = 3, noise: float = 0.1, turns: float = 1.0,
-                 seed: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
+                 seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n_classes`` interleaved spiral arms (the classic CS231n data), labels 0 .. n_classes - 1.
 
     Args:
-        n_samples: total number of points, split evenly between the arms.
+        n_samples: total number of points, split evenly between the arms (at least one per arm).
+        n_classes: the number of arms (2 to ``n_samples``).
         noise: standard deviation of the Gaussian noise on each point's angle.
-        turns: how many half turns each arm makes.
+        turns: how many half turns each arm makes (finite, > 0).
+        seed: as in :func:`make_moons`.
 
     >>> X, y = make_spirals(30, n_classes=3)
     >>> X.shape, np.bincount(y).tolist()
     ((30, 2), [10, 10, 10])
     """
-    n = _check_n(n_samples, minimum=2)
-    k = _check_n(n_classes, name="n_classes", minimum=2)
-    noise = _check_noise(noise)
-    if isinstance(turns, bool) or not isinstance(turns, (int, float)) or turns <= 0:
-        raise ValueError(f"turns must be a number > 0, got {turns!r}")
-    rng = _rng(seed)
+    n = _n_samples(n_samples, 2)
+    k = as_int(n_classes, "n_classes", minimum=2, maximum=n)
+    noise = _noise(noise)
+    turns = as_real(turns, "turns", finite=True, minimum=0, strict=True)
+    rng = numpy_rng(seed)
     per = [n // k + (1 if c < n % k else 0) for c in range(k)]
     Xs, ys = [], []
     for c, m in enumerate(per):
@@ -143,53 +188,102 @@ def make_spirals(n_samples: int = 150, n_classes: int = 3, noise: float = 0.1, t
 
 
 def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 3, std: float = 0.5,
-               n_features: int = 2, seed: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian blobs around ``centers`` (a count, placed on a circle of radius 2.5, or coordinates).
+               n_features: int | None = None, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs around ``centers``, labels 0 .. len(centers) - 1.
+
+    Args:
+        n_samples: number of points, dealt to the centers in turn (at least one each).
+        centers: a count (1 to ``n_samples``), placed on a circle of radius 2.5, or the
+            coordinates themselves (one finite row per center).
+        std: standard deviation of each blob (finite, >= 0).
+        n_features: the dimension for a count of centers (default 2); with coordinates it may
+            only repeat their dimension.
+        seed: as in :func:`make_moons`.
 
     >>> X, y = make_blobs(12, centers=[[0, 0], [5, 5]], std=0.1)
     >>> X.shape, sorted(set(y.tolist()))
     ((12, 2), [0, 1])
     """
-    n = _check_n(n_samples)
-    std = _check_noise(std)
-    rng = _rng(seed)
-    if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
-        k = _check_n(centers, name="centers", minimum=1)
-        nf = _check_n(n_features, name="n_features", minimum=2)
+    n = _n_samples(n_samples, 1)
+    std = _noise(std, "std")
+    nf = None if n_features is None else as_int(n_features, "n_features", minimum=2)
+    if is_int(centers):
+        k = as_int(centers, "centers", minimum=1, maximum=n)
+        nf = 2 if nf is None else nf
+        _check_values(n, nf)
         angles = 2 * np.pi * np.arange(k) / k
         c = np.zeros((k, nf))
         c[:, 0], c[:, 1] = 2.5 * np.cos(angles), 2.5 * np.sin(angles)
     else:
-        c = np.asarray(centers, dtype=float)
-        if c.ndim != 2 or len(c) < 1:
-            raise ValueError(f"centers must be an int or a list of coordinate lists, got {centers!r}")
-    k = len(c)
-    y = np.arange(n) % k
+        if isinstance(centers, (str, bytes)) or not isinstance(centers, (Sequence, np.ndarray)):
+            raise TypeError(f"centers must be an int or a list of coordinate lists, got {describe(centers)}")
+        c = as_array(centers, "centers", finite=True)
+        if c.ndim != 2 or 0 in c.shape:
+            raise ValueError(f"centers must be an int or a list of coordinate lists (one per center), "
+                             f"got {describe(centers)}")
+        if len(c) > n:
+            raise ValueError(f"centers must be at most n_samples ({n}) centers, got {len(c)}")
+        if nf is not None and nf != c.shape[1]:
+            raise ValueError(f"n_features must match the centers' {c.shape[1]} coordinates, got {nf}")
+        _check_values(n, c.shape[1])
+    rng = numpy_rng(seed)
+    y = np.arange(n) % len(c)
     X = c[y] + rng.normal(0.0, std, (n, c.shape[1]))
     perm = rng.permutation(n)
     return X[perm], y[perm]
 
 
+def _check_values(n: int, features: int) -> None:
+    if n * features > MAX_VALUES:
+        raise ValueError(f"n_features must be at most {MAX_VALUES // n} for {n} samples "
+                         f"(n_samples * n_features <= {MAX_VALUES}), got {features}")
+
+
 def batches(X: Any, y: Any, batch_size: int | None = None, *, shuffle: bool = True,
-            seed: int | np.random.Generator | None = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            seed: Seed = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Mini-batches ``(X_batch, y_batch)`` covering the data once (the last one may be smaller).
 
+    The arguments are checked when ``batches`` is called, before the first batch is asked for.
+
     Args:
-        batch_size: samples per batch; None for the whole data set in one batch.
-        shuffle: visit the samples in a random order (seeded).
+        X, y: arrays (or lists) with one entry per sample, of the same length.
+        batch_size: samples per batch (an int >= 1); None for the whole data set in one batch.
+        shuffle: visit the samples in a random order.
+        seed: the order's seed: an int, a ``numpy.random.Generator`` (drawn from, so one
+            generator gives a new order on each call), or None (seeded from Python's ``random``).
+
+    Raises:
+        TypeError: ``X`` or ``y`` is not an array or has no length, a ``batch_size``, ``shuffle``
+            or ``seed`` of the wrong type.
+        ValueError: ``X`` and ``y`` differ in length, ``batch_size`` < 1, a negative seed.
 
     >>> [len(xb) for xb, yb in batches(np.zeros((5, 2)), np.zeros(5), 2)]
     [2, 2, 1]
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = _samples(X, "X"), _samples(y, "y")
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
-    n = len(X)
-    size = n if batch_size is None else _check_n(batch_size, name="batch_size")
-    order = _rng(seed).permutation(n) if shuffle else np.arange(n)
-    for start in range(0, n, size):
+    size = len(X) if batch_size is None else as_int(batch_size, "batch_size", minimum=1)
+    rng = numpy_rng(seed)
+    order = rng.permutation(len(X)) if as_bool(shuffle, "shuffle") else np.arange(len(X))
+    return _batches(X, y, order, size)
+
+
+def _batches(X: np.ndarray, y: np.ndarray, order: np.ndarray, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    for start in range(0, len(order), size):
         idx = order[start:start + size]
         yield X[idx], y[idx]
+
+
+def _samples(x: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(x)
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"{name} must be an array with one entry per sample (rows of one length), "
+                         f"got {describe(x)}") from None
+    if arr.ndim == 0:
+        raise TypeError(f"{name} must be an array or list with one entry per sample, got {describe(x)}")
+    return arr
 
 
 #: name -> generator, for the command line.

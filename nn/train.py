@@ -1,34 +1,45 @@
-"""Training loop with a progress bar, history and accuracy; ``tqdm`` is imported only when used."""
+"""Training: ``fit`` with a progress bar, its ``History``, ``predict`` and ``accuracy``.
+
+The loop every trainer in the package shares lives here too (:class:`TrainingLoop`: the
+arguments ``epochs``, ``batch_size``, ``seed`` and ``progress`` checked one way, the epochs,
+the mini-batches of ``nn.data.batches`` and the ``History``), so ``fit`` and
+``nn.eqprop.train`` take the same arguments and return the same record. ``tqdm`` is
+imported only when a loop runs.
+"""
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from autograd_engine import Value, no_grad, vsum
+from autograd_engine import Value, enable_grad, no_grad, vsum
+from autograd_engine.validation import as_bool, as_int, as_real, describe, is_real, numpy_rng
 
-from .data import _check_n, batches
+from .data import Seed, as_array, batches
 from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
 from .module import Module
-from .optim import OPTIMIZERS, Optimizer
+from .optim import OPTIMIZERS, Optimizer, as_learning_rate
 
 __all__ = ["History", "fit", "predict", "accuracy"]
 
 _DEFAULT_LR = {"sgd": 0.1, "rmsprop": 0.01, "adam": 0.01}
 
+#: The most epochs a training loop runs (a bound turns a typo such as ``epochs=10**30`` into an error).
+MAX_EPOCHS = 10**9
+
 
 @dataclass
 class History:
-    """What ``fit`` recorded, one entry per epoch.
+    """What a training loop recorded, one entry per epoch (``fit`` and ``nn.eqprop.train`` alike).
 
     Attributes:
-        loss: the mean training loss over the epoch's batches (including any L2 term).
-        accuracy: the fraction of training samples classified right during the epoch, or None
-            for a regression loss.
+        loss: the mean training loss over the epoch's batches, each taken before its update and
+            weighted by its size (with ``fit``, including any L2 term).
+        accuracy: the fraction of training samples classified right during the epoch (by the
+            outputs the loss saw), or None for a regression.
         lr: the learning rate used in the epoch.
     """
 
@@ -44,42 +55,144 @@ class History:
         return {"loss": list(self.loss), "accuracy": list(self.accuracy), "lr": list(self.lr)}
 
 
-def _rows(X: Any) -> list[list[float]]:
-    arr = np.asarray(X, dtype=float)
-    if arr.ndim != 2:
-        raise ValueError(f"X must be a 2-D array of samples by features, got shape {arr.shape}")
-    return arr.tolist()
+class TrainingLoop:
+    """The part of training every loop shares: checked arguments, epochs, mini-batches, the History.
+
+    Args:
+        n_samples: the size of the training set.
+        epochs: passes over the data (an int from 1 to ``MAX_EPOCHS``).
+        batch_size: samples per update (an int >= 1); None for the whole set (full batch, in order).
+        seed: the order of the mini-batches: an int, a ``numpy.random.Generator``, or None
+            (seeded from Python's ``random``). One generator serves the whole run, a new order each epoch.
+        progress: show a tqdm progress bar (terminal or notebook).
+
+    Raises:
+        TypeError, ValueError: a bad argument (the message names it).
+
+    >>> loop = TrainingLoop(5, epochs=2, batch_size=2, seed=0, progress=False)
+    >>> for epoch in loop:
+    ...     sizes = [len(idx) for idx in loop.batches()]
+    ...     loop.record(loss=1.0 / (epoch + 1), accuracy=None, lr=0.1)
+    >>> sizes, loop.history.loss
+    ([2, 2, 1], [1.0, 0.5])
+    """
+
+    def __init__(self, n_samples: int, *, epochs: Any, batch_size: Any, seed: Seed, progress: Any):
+        self.n_samples = n_samples
+        self.epochs = as_int(epochs, "epochs", minimum=1, maximum=MAX_EPOCHS)
+        self.batch_size = None if batch_size is None else as_int(batch_size, "batch_size", minimum=1)
+        self.progress = as_bool(progress, "progress")
+        self.rng = numpy_rng(seed)
+        self.history = History()
+        self._bar: Any = None
+
+    def __iter__(self) -> Iterator[int]:
+        """The epochs 0 .. epochs - 1, behind the progress bar."""
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(range(self.epochs), desc="training", disable=not self.progress, leave=True)
+        yield from self._bar
+
+    def batches(self) -> Iterator[np.ndarray]:
+        """The sample indices of each mini-batch of one epoch (``nn.data.batches``)."""
+        idx = np.arange(self.n_samples)
+        for xb, _ in batches(idx, idx, self.batch_size, shuffle=self.batch_size is not None, seed=self.rng):
+            yield xb
+
+    def record(self, *, loss: float, accuracy: float | None, lr: float) -> None:
+        """Append one epoch to :attr:`history` and show it on the progress bar."""
+        self.history.loss.append(loss)
+        self.history.accuracy.append(accuracy)
+        self.history.lr.append(lr)
+        if self._bar is not None:
+            shown = {"acc": f"{accuracy:.1%}"} if accuracy is not None else {}
+            self._bar.set_postfix(loss=f"{loss:.4f}", **shown)
 
 
-def _data(out: Any) -> Any:
-    return [float(v) for v in out] if isinstance(out, (list, tuple)) else float(out)
+def _score(out: Any, i: int) -> float | list[float]:
+    """One sample's output as a float, or a list of floats (one per output)."""
+    if isinstance(out, Value):
+        return out.data
+    if is_real(out):
+        return float(out)
+    if isinstance(out, (list, tuple, np.ndarray)) and len(out) and \
+            all(isinstance(o, Value) or is_real(o) for o in out):
+        return [o.data if isinstance(o, Value) else float(o) for o in out]
+    raise TypeError(f"outputs[{i}] must be a Value, a number, or a list of them (one per output), "
+                    f"got {describe(out)}")
 
 
-def accuracy(outputs: list[Any], y: Any, loss: str | Callable[..., Value] = "hinge") -> float | None:
+def _scores(outputs: Any) -> list[Any]:
+    if isinstance(outputs, np.ndarray):
+        outputs = outputs.tolist()
+    if not isinstance(outputs, (list, tuple)):
+        raise TypeError(f"outputs must be a list (or array) with one output per sample, got {describe(outputs)}")
+    scores = [_score(o, i) for i, o in enumerate(outputs)]
+    kinds = {isinstance(s, list) and len(s) for s in scores}
+    if len(kinds) > 1:
+        raise ValueError(f"outputs must all have the same number of values, got {describe(outputs)}")
+    return scores
+
+
+def _loss_name(loss: Any) -> str:
+    """The name of a loss given by name or function, or an error naming ``loss``."""
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)} or a function, got {describe(loss)}")
+        return {binary_cross_entropy: "binary_cross_entropy", cross_entropy: "cross_entropy", hinge: "hinge",
+                mse: "mse"}[LOSSES[loss]]
+    if callable(loss):
+        return getattr(loss, "__name__", "custom")
+    raise TypeError(f"loss must be a name ({', '.join(LOSSES)}) or a function, got {describe(loss)}")
+
+
+def accuracy(outputs: Any, y: Any, loss: str | Callable[..., Value] = "hinge") -> float | None:
     """Fraction of outputs that classify their sample right, or None when ``y`` are not class labels.
 
-    Outputs are per-sample Values, floats, or lists of them (one per class). A list is
-    classified by its largest entry. A single output needs labels 0/1 or -1/+1 and is
-    classified by its sign, or, for ``mse`` (a regression on 0/1 targets), by ``> 0.5``.
+    Outputs are per-sample Values, floats, or lists of them (one per class); an array of
+    outputs (what :func:`predict` returns) works too. A list is classified by its largest
+    entry, against integer labels 0 .. classes - 1. A single output needs labels 0/1 or -1/+1
+    and is classified by its sign, or, for ``mse`` (a regression on 0/1 targets), by ``> 0.5``.
+    Other targets (real-valued, or several per sample) are not labels: the answer is None, as
+    it is for no samples at all.
+
+    Raises:
+        TypeError: ``outputs`` is not a list of outputs, ``y`` not numbers, ``loss`` not a name or function.
+        ValueError: ``outputs`` and ``y`` differ in length; a class label is outside the outputs' classes.
 
     >>> accuracy([Value(0.3), Value(-2.0)], [1, 0], "binary_cross_entropy")
     1.0
     """
-    y = np.asarray(y).tolist()
-    scores = [_data(o) for o in outputs]
-    if len(scores) != len(y):
-        raise ValueError(f"accuracy: {len(scores)} outputs but {len(y)} targets")
-    if not scores:
+    scores = _scores(outputs)
+    labels = as_array(y, "y", ndim=(1, 2), dtype=None)
+    is_mse = _loss_name(loss) == "mse"
+    if len(scores) != len(labels):
+        raise ValueError(f"outputs and y must have the same length, got {len(scores)} and {len(labels)}")
+    if labels.ndim == 2:
+        if labels.shape[1] != 1:
+            return None  # several targets per sample: a regression
+        labels = labels[:, 0]
+    if not scores or not np.isfinite(labels).all() or (labels != np.round(labels)).any():
         return None
+    y_list = [int(t) for t in labels.tolist()]
     if isinstance(scores[0], list):
-        right = [int(np.argmax(s)) == t for s, t in zip(scores, y)]
-    elif set(y) <= {0, 1} or set(y) <= {-1, 1}:
-        name = loss if isinstance(loss, str) else getattr(loss, "__name__", "")
-        threshold = 0.5 if name == "mse" and set(y) <= {0, 1} else 0.0
-        right = [(s > threshold) == (t == 1) for s, t in zip(scores, y)]
+        classes = len(scores[0])
+        bad = [t for t in y_list if not 0 <= t < classes]
+        if bad:
+            raise ValueError(f"y must hold class indices from 0 to {classes - 1} for outputs of {classes} values, "
+                             f"got {bad[0]}")
+        right = [int(np.argmax(s)) == t for s, t in zip(scores, y_list)]
+    elif set(y_list) <= {0, 1} or set(y_list) <= {-1, 1}:
+        threshold = 0.5 if is_mse and set(y_list) <= {0, 1} else 0.0
+        right = [(s > threshold) == (t == 1) for s, t in zip(scores, y_list)]
     else:
         return None
     return sum(right) / len(right)
+
+
+def _check_model(model: Any) -> None:
+    if not isinstance(model, Module) and not callable(model):
+        raise TypeError(f"model must be a Module or a function of one sample, got {describe(model)}")
 
 
 def predict(model: Module | Callable[..., Any], X: Any) -> np.ndarray:
@@ -87,8 +200,16 @@ def predict(model: Module | Callable[..., Any], X: Any) -> np.ndarray:
 
     Returns:
         shape (samples,) for one output per sample, (samples, outputs) for several.
+
+    Raises:
+        TypeError: ``model`` is not a Module or function, ``X`` not numbers, or the model returns
+            something other than Values or numbers.
+        ValueError: ``X`` is not 2-D (samples by features).
     """
-    rows = _rows(X)
+    _check_model(model)
+    rows = as_array(X, "X", ndim=2).tolist()
+    if not rows:
+        return np.zeros(0)
     was_training = getattr(model, "training", False)
     if isinstance(model, Module):
         model.eval()
@@ -98,63 +219,80 @@ def predict(model: Module | Callable[..., Any], X: Any) -> np.ndarray:
     finally:
         if isinstance(model, Module) and was_training:
             model.train()
-    return np.array([_data(o) for o in outs], dtype=float)
+    return np.array(_scores(outs), dtype=float)
 
 
-def _loss_function(loss: Any, first_output: Any, y: list[Any]) -> tuple[str, Callable[..., Value]]:
+def _loss_function(loss: Any, first_output: Any, y: np.ndarray) -> tuple[str, Callable[..., Value]]:
     if loss is None:
         if isinstance(first_output, list):
             loss = "cross_entropy"
-        elif set(y) <= {0, 1}:
+        elif y.ndim == 1 and set(y.tolist()) <= {0, 1}:
             loss = "binary_cross_entropy"
         else:
             loss = "mse"
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)} or a function, got {loss!r}")
-        fn = LOSSES[loss]
-        return {binary_cross_entropy: "binary_cross_entropy", cross_entropy: "cross_entropy", hinge: "hinge",
-                mse: "mse"}[fn], fn
-    if callable(loss):
-        return getattr(loss, "__name__", "custom"), loss
-    raise TypeError(f"loss must be a name or a function, got {type(loss).__name__}")
+    name = _loss_name(loss)
+    return name, LOSSES[loss] if isinstance(loss, str) else loss
 
 
-def _optimizer(optimizer: Any, model: Module, lr: float | None) -> Optimizer:
+def _optimizer(optimizer: Any, model: Module) -> tuple[Optimizer | None, str | None]:
+    """The Optimizer given (checked to update the model), or the name of the one to build."""
     if isinstance(optimizer, Optimizer):
-        if lr is not None:
-            optimizer.lr = lr
-        return optimizer
-    name = "adam" if optimizer is None else optimizer
-    if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be an Optimizer or one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
-    return OPTIMIZERS[name](model.parameters(), lr=_DEFAULT_LR[name] if lr is None else lr)
+        mine = {id(p) for p in model.parameters()}
+        if not any(id(p) in mine for p in optimizer.params):
+            raise ValueError(f"optimizer must update the model's parameters, got {describe(optimizer)}, "
+                             f"which holds none of them")
+        return optimizer, None
+    if optimizer is None:
+        return None, "adam"
+    if isinstance(optimizer, str):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be an Optimizer or one of {', '.join(OPTIMIZERS)}, "
+                             f"got {describe(optimizer)}")
+        return None, optimizer
+    raise TypeError(f"optimizer must be an Optimizer or one of {', '.join(OPTIMIZERS)}, got {describe(optimizer)}")
+
+
+def _schedule(schedule: Any, opt: Optimizer) -> Any:
+    if schedule is None:
+        return None
+    sched = schedule if callable(getattr(schedule, "step", None)) else schedule(opt) if callable(schedule) else None
+    if sched is None or not callable(getattr(sched, "step", None)):
+        raise TypeError(f"schedule must be a schedule (StepLR ...) or a function optimizer -> schedule, "
+                        f"got {describe(schedule)}")
+    if getattr(sched, "optimizer", opt) is not opt:
+        raise ValueError(f"schedule must step the optimizer fit uses, got {describe(sched)} built on another one")
+    return sched
 
 
 def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | None = None,
         optimizer: Optimizer | str | None = None, lr: float | None = None, epochs: int = 100,
         batch_size: int | None = None, l2: float = 0.0, schedule: Any = None, progress: bool = True,
-        seed: int = 0) -> History:
+        seed: Seed = 0) -> History:
     """Train ``model`` on ``X, y``; returns the per-epoch :class:`History`.
 
     Each epoch visits the data once in mini-batches: outputs (``model.forward_batch``),
     the loss plus ``l2 * sum(p * p)``, ``zero_grad``, ``backward``, ``optimizer.step()``.
+    It trains under the caller's ``no_grad()`` too (the graph is always recorded here).
+    Every argument is checked before anything runs.
 
     Args:
         model: a Module taking one sample (a list of floats).
-        X: samples, shape (n, features). y: labels or targets, length n.
+        X: samples, shape (n, features), finite. y: labels or targets (finite), length n; a 2-D
+            ``y`` gives each sample several targets (for ``mse``).
         loss: "mse", "binary_cross_entropy" (from logits; "bce"), "cross_entropy" (integer
             classes), "hinge" (labels 0/1 are mapped to -1/+1), or a function ``(outputs, y) -> Value``.
             None picks cross_entropy for list outputs, binary_cross_entropy for 0/1 labels, else mse.
-        optimizer: an Optimizer, or "sgd", "rmsprop", "adam" (default) built on ``model.parameters()``.
-        lr: learning rate for a named optimizer (defaults: sgd 0.1, rmsprop 0.01, adam 0.01).
-        epochs: passes over the data.
+        optimizer: an Optimizer on (some of) the model's parameters, or "sgd", "rmsprop", "adam"
+            (default) built on ``model.parameters()``.
+        lr: learning rate (a finite number > 0): for a named optimizer (defaults: sgd 0.1,
+            rmsprop 0.01, adam 0.01), or the new rate of an Optimizer passed in.
+        epochs: passes over the data (an int from 1 to ``MAX_EPOCHS``).
         batch_size: samples per step; None for the whole data set (full batch).
         l2: weight of the L2 penalty ``sum(p * p)`` added to the loss (micrograd's demo: 1e-4).
         schedule: a schedule (``StepLR`` ...) on the same optimizer, or a function
             ``optimizer -> schedule``; stepped after every epoch.
         progress: show a tqdm progress bar (terminal or notebook).
-        seed: for the order of mini-batches.
+        seed: the order of mini-batches: an int, a numpy Generator, or None (seeded from ``random``).
 
     Raises:
         TypeError, ValueError: bad arguments (the message names the argument).
@@ -166,55 +304,57 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
     1.0
     """
     if not isinstance(model, Module):
-        raise TypeError(f"model must be a Module, got {type(model).__name__}")
-    rows = _rows(X)
-    targets = np.asarray(y).tolist()
+        raise TypeError(f"model must be a Module, got {describe(model)}")
+    rows = as_array(X, "X", ndim=2, finite=True).tolist()
+    targets = as_array(y, "y", ndim=(1, 2), finite=True, dtype=None)
     if len(rows) != len(targets):
         raise ValueError(f"X and y must have the same length, got {len(rows)} and {len(targets)}")
     if not rows:
         raise ValueError("X is empty: fit needs at least one sample")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
-    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or l2 < 0:
-        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
-    if batch_size is not None:
-        _check_n(batch_size, "batch_size")  # before the progress bar starts
+    loop = TrainingLoop(len(rows), epochs=epochs, batch_size=batch_size, seed=seed, progress=progress)
+    l2 = as_real(l2, "l2", finite=True, minimum=0)
+    lr = None if lr is None else as_learning_rate(lr)
+    given, name = _optimizer(optimizer, model)
+    if loss is not None:
+        _loss_name(loss)
+    if schedule is not None and not callable(schedule) and not callable(getattr(schedule, "step", None)):
+        _schedule(schedule, given)  # raises the TypeError before anything runs
     first = None
     if loss is None:  # the automatic choice looks at what the model returns
         with no_grad():
-            first = model.eval().forward_batch(rows[:2])[0]
+            first = model.eval().forward_batch(rows[:1])[0]
     model.train()
     loss_name, loss_fn = _loss_function(loss, first, targets)
-    if loss_name == "hinge" and set(targets) <= {0, 1}:
-        targets = [2 * t - 1 for t in targets]
-    opt = _optimizer(optimizer, model, lr)
-    sched = schedule(opt) if callable(schedule) and not hasattr(schedule, "step") else schedule
+    if loss_name == "hinge" and targets.ndim == 1 and set(targets.tolist()) <= {0, 1}:
+        targets = 2 * targets - 1
+    if given is not None:
+        opt = given
+        if lr is not None:
+            opt.lr = lr
+    else:
+        opt = OPTIMIZERS[name](model.parameters(), lr=_DEFAULT_LR[name] if lr is None else lr)
+    sched = _schedule(schedule, opt)
     params = model.parameters()
+    target_rows = targets.tolist()
 
-    from tqdm.auto import tqdm
-
-    history = History()
-    bar = tqdm(range(epochs), desc="training", disable=not progress, leave=True)
-    for epoch in bar:
-        total, outputs, seen_targets = 0.0, [], []
-        for xb, yb in batches(np.arange(len(rows)), np.array(targets), batch_size, shuffle=batch_size is not None,
-                              seed=seed + epoch):
-            batch_rows, batch_targets = [rows[i] for i in xb], yb.tolist()
-            outs = model.forward_batch(batch_rows)
-            value = loss_fn(outs, batch_targets)
-            if l2:
-                value = value + l2 * vsum(p * p for p in params)
-            opt.zero_grad()
-            value.backward()
-            opt.step()
-            total += value.data * len(batch_rows)
-            outputs += outs
-            seen_targets += batch_targets
-        history.loss.append(total / len(rows))
-        history.accuracy.append(accuracy(outputs, seen_targets, loss_name))
-        history.lr.append(opt.lr)
-        if sched is not None:
-            sched.step()
-        acc = history.accuracy[-1]
-        bar.set_postfix(loss=f"{history.loss[-1]:.4f}", **({"acc": f"{acc:.1%}"} if acc is not None else {}))
-    return history
+    with enable_grad():
+        for _ in loop:
+            total, outputs, seen = 0.0, [], []
+            for idx in loop.batches():
+                batch_rows, batch_targets = [rows[i] for i in idx], [target_rows[i] for i in idx]
+                outs = model.forward_batch(batch_rows)
+                value = loss_fn(outs, batch_targets)
+                if not isinstance(value, Value):
+                    raise TypeError(f"loss must return a Value, got {describe(value)}")
+                if l2:
+                    value = value + l2 * vsum(p * p for p in params)
+                opt.zero_grad()
+                value.backward()
+                opt.step()
+                total += value.data * len(batch_rows)
+                outputs += outs
+                seen += batch_targets
+            loop.record(loss=total / len(rows), accuracy=accuracy(outputs, seen, loss_fn), lr=opt.lr)
+            if sched is not None:
+                sched.step()
+    return loop.history

@@ -1,5 +1,7 @@
 """nn.data: shapes, labels, geometry, seeding, batches."""
 
+import random
+
 import numpy as np
 import pytest
 
@@ -50,15 +52,85 @@ def test_batches_cover_the_data_once():
         list(batches(X, y[:3]))
 
 
-@pytest.mark.parametrize("call, exc, pattern", [
-    (lambda: make_moons(1), ValueError, "n_samples must be an integer >= 2"),
-    (lambda: make_moons(10, noise=-1), ValueError, "noise must be a number >= 0"),
-    (lambda: make_moons(10, seed="a"), TypeError, "seed must be an int"),
-    (lambda: make_circles(10, factor=1.5), ValueError, r"factor must be a number in \(0, 1\)"),
-    (lambda: make_spirals(10, n_classes=1), ValueError, "n_classes must be an integer >= 2"),
-    (lambda: make_blobs(10, centers=[1, 2]), ValueError, "centers must be an int or a list"),
-    (lambda: list(batches([[1]], [1], 0)), ValueError, "batch_size must be an integer >= 1"),
-])
-def test_validation(call, exc, pattern):
+#: (id, call, exception, words in the message): every generator and ``batches``, one mistake each.
+ERROR_CASES = [
+    ("moons-n-one", lambda: make_moons(1), ValueError, "n_samples must be an int from 2 to 10000000, got 1"),
+    ("moons-n-huge", lambda: make_moons(10**12), ValueError, "n_samples must be an int from 2 to 10000000"),
+    ("moons-n-float", lambda: make_moons(10.0), TypeError, r"n_samples must be an int, got float 10\.0"),
+    ("moons-n-bool", lambda: make_moons(True), TypeError, "n_samples must be an int, got bool True"),
+    ("moons-noise-negative", lambda: make_moons(10, noise=-1), ValueError, "noise must be a finite number >= 0"),
+    ("moons-noise-nan", lambda: make_moons(10, noise=float("nan")), ValueError,
+     "noise must be a finite number >= 0, got nan"),
+    ("moons-noise-str", lambda: make_moons(10, noise="0.1"), TypeError, "noise must be a real number, got str"),
+    ("moons-seed-str", lambda: make_moons(10, seed="a"), TypeError, "seed must be an int"),
+    ("moons-seed-negative", lambda: make_moons(10, seed=-1), ValueError, "seed must be an int >= 0, got -1"),
+    ("xor-seed-str", lambda: make_xor(seed="a"), TypeError, "seed must be an int, a numpy Generator or None"),
+    ("xor-n-three", lambda: make_xor(3), ValueError, "n_samples must be an int from 4"),
+    ("circles-factor-big", lambda: make_circles(10, factor=1.5), ValueError,
+     r"factor must be a number > 0 and < 1, got 1\.5"),
+    ("circles-factor-nan", lambda: make_circles(10, factor=float("nan")), ValueError, "factor must be .*got nan"),
+    ("spirals-one-class", lambda: make_spirals(10, n_classes=1), ValueError,
+     "n_classes must be an int from 2 to 10, got 1"),
+    ("spirals-more-classes-than-samples", lambda: make_spirals(4, n_classes=5), ValueError,
+     "n_classes must be an int from 2 to 4, got 5"),
+    ("spirals-turns-zero", lambda: make_spirals(10, turns=0), ValueError, "turns must be a finite number > 0"),
+    ("blobs-centers-flat", lambda: make_blobs(10, centers=[1, 2]), ValueError, "centers must be an int or a list"),
+    ("blobs-centers-bool", lambda: make_blobs(10, centers=True), TypeError,
+     "centers must be an int or a list of coordinate lists, got bool True"),
+    ("blobs-centers-str", lambda: make_blobs(10, centers="3"), TypeError, "centers must be an int or a list"),
+    ("blobs-centers-nan", lambda: make_blobs(10, centers=[[0.0, float("nan")]]), ValueError,
+     "centers must hold finite numbers"),
+    ("blobs-more-centers-than-samples", lambda: make_blobs(2, centers=3), ValueError,
+     "centers must be an int from 1 to 2, got 3"),
+    ("blobs-n-features-mismatch", lambda: make_blobs(10, centers=[[0, 0, 0]], n_features=2), ValueError,
+     "n_features must match the centers' 3 coordinates, got 2"),
+    ("blobs-n-features-huge", lambda: make_blobs(10, n_features=10**9), ValueError,
+     r"n_features must be at most 10000000 for 10 samples"),
+    ("blobs-std-inf", lambda: make_blobs(10, std=float("inf")), ValueError, "std must be a finite number >= 0"),
+    ("batches-size-zero", lambda: batches([[1]], [1], 0), ValueError, "batch_size must be an int >= 1, got 0"),
+    ("batches-size-float", lambda: batches([[1]], [1], 1.0), TypeError, r"batch_size must be an int, got float 1\.0"),
+    ("batches-lengths", lambda: batches([[1], [2]], [1], 1), ValueError,
+     "X and y must have the same length, got 2 and 1"),
+    ("batches-X-none", lambda: batches(None, [1]), TypeError,
+     "X must be an array or list with one entry per sample, got NoneType None"),
+    ("batches-y-ragged", lambda: batches([1, 2], [[1], [2, 3]]), ValueError, "y must be an array with one entry"),
+    ("batches-shuffle-str", lambda: batches([1], [1], shuffle="no"), TypeError,
+     r"shuffle must be a bool \(True or False\), got str 'no'"),
+    ("batches-seed-float", lambda: batches([1], [1], seed=1.5), TypeError, "seed must be an int"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
         call()
+
+
+def test_batches_checks_its_arguments_when_called_not_when_iterated():
+    with pytest.raises(ValueError, match="batch_size"):
+        batches([[1]], [1], -1)  # no next() needed
+
+
+def test_numpy_scalars_and_generators_are_accepted():
+    X, y = make_moons(np.int64(20), noise=np.float32(0.1), seed=np.int64(3))
+    X2, _ = make_moons(20, noise=0.1, seed=3)
+    np.testing.assert_allclose(X, X2, rtol=1e-6)
+    X3, _ = make_spirals(np.int64(12), np.int64(3), turns=np.float64(1.0), seed=np.random.default_rng(3))
+    assert X3.shape == (12, 2)
+    assert [len(b[0]) for b in batches(X, y, np.int64(8))] == [8, 8, 4]
+
+
+def test_seed_none_is_drawn_from_pythons_random():
+    random.seed(7)
+    a = make_moons(10, seed=None)[0]
+    random.seed(7)
+    b = make_moons(10, seed=None)[0]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(make_moons(10, seed=None)[0], a)
+
+
+def test_a_generator_seed_gives_a_new_order_per_call():
+    rng = np.random.default_rng(0)
+    first = [b[1].tolist() for b in batches(np.arange(6), np.arange(6), 6, seed=rng)]
+    second = [b[1].tolist() for b in batches(np.arange(6), np.arange(6), 6, seed=rng)]
+    assert sorted(first[0]) == sorted(second[0]) == list(range(6)) and first != second
