@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from autograd_engine.validation import as_bool, as_int, as_real, describe, is_real
+
+from .data import as_array
 from .train import History, predict
 
 if TYPE_CHECKING:
@@ -15,6 +18,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["plot_decision_boundary", "plot_history"]
+
+#: The most grid points per side of a decision boundary (the model runs on resolution ** 2 points).
+MAX_RESOLUTION = 1000
 
 
 def _png(fig: Figure) -> bytes:
@@ -25,9 +31,12 @@ def _png(fig: Figure) -> bytes:
 
 def _figure(ax: Axes | None, size: tuple[float, float] = (5.0, 4.0)) -> tuple[Figure, Axes]:
     """A new Figure (not tracked by pyplot) that shows itself in Jupyter, or the figure of ``ax``."""
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     if ax is not None:
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be matplotlib Axes or None, got {describe(ax)}")
         return ax.figure, ax
     fig = Figure(figsize=size, layout="constrained")
     fig._repr_png_ = functools.partial(_png, fig)  # a notebook displays it without pyplot's inline backend
@@ -44,24 +53,42 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, ax: Axes | None = None
 
     Args:
         model: a Module (or function) taking a sample of 2 features.
-        X: shape (n, 2). y: integer labels (any two values for a binary problem).
+        X: shape (n, 2), finite, at least one sample. y: labels, one per sample (any two values
+            for a binary problem).
         ax: draw into these axes instead of a new figure.
-        resolution: grid points per side.
-        threshold: where a single output switches class; by default 0.5 for a model with a
-            sigmoid output, else 0 (scores and logits).
+        resolution: grid points per side (2 to ``MAX_RESOLUTION``).
+        threshold: where a single output switches class (a finite number); by default 0.5 for
+            a model with a sigmoid output, else 0 (scores and logits).
         title: the axes' title (default: the accuracy on ``X, y``).
 
     Raises:
-        ValueError: ``X`` is not of shape (n, 2).
+        TypeError: an argument of the wrong type (``model`` not callable, ``X`` not numbers ...).
+        ValueError: ``X`` is not of shape (n, 2) or empty, ``y`` does not match it, ``resolution``
+            or ``threshold`` out of range.
     """
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if not callable(model):
+        raise TypeError(f"model must be a Module or a function of one sample, got {describe(model)}")
+    X = as_array(X, "X", finite=True)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (n, 2) to draw a plane, got {X.shape}")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    if not len(X):
+        raise ValueError("X must hold at least one sample to draw, got shape (0, 2)")
+    labels_given = y
+    try:
+        y = np.asarray(y) if isinstance(y, (list, tuple, np.ndarray)) else None
+    except ValueError:  # ragged nested lists
+        y = None
+    if y is None or y.ndim != 1:
+        raise TypeError(f"y must be a list or 1-D array of labels, one per sample, got {describe(labels_given)}")
+    if len(y) != len(X):
+        raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
+    resolution = as_int(resolution, "resolution", minimum=2, maximum=MAX_RESOLUTION)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {describe(title)}")
     if threshold is None:
         config = model.config() if hasattr(model, "config") else None
         threshold = 0.5 if config and config.get("output_activation") == "sigmoid" else 0.0
+    threshold = as_real(threshold, "threshold", finite=True)
     pad = 0.25 * (X.max(axis=0) - X.min(axis=0)) + 0.1
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
@@ -85,14 +112,29 @@ def plot_history(history: History | dict[str, list[Any]], *, ax: Axes | None = N
     """Loss per epoch (and accuracy on a second axis, when recorded); returns the Figure.
 
     Args:
-        history: what ``fit`` returned (or its ``as_dict()``).
+        history: what ``fit`` (or ``nn.eqprop.train``) returned, or its ``as_dict()``.
         ax: draw into these axes (e.g. to compare several runs on one plot).
         label: legend label for this run's loss curve.
         log: logarithmic loss axis.
+
+    Raises:
+        TypeError: ``history`` is not a History or a dict of lists of numbers with "loss"; a
+            ``label`` that is not a str, a ``log`` that is not a bool.
+        ValueError: the lists are empty or of different lengths.
     """
     data = history.as_dict() if isinstance(history, History) else history
     if not isinstance(data, dict) or "loss" not in data:
-        raise TypeError(f"history must be a History or a dict with 'loss', got {type(history).__name__}")
+        raise TypeError(f"history must be a History or a dict with 'loss', got {describe(history)}")
+    for key in ("loss", "accuracy", "lr"):
+        values = data.get(key, [])
+        if not isinstance(values, (list, tuple, np.ndarray)) or \
+                not all(is_real(v) or (v is None and key == "accuracy") for v in values):
+            raise TypeError(f"history[{key!r}] must be a list of numbers, got {describe(values)}")
+    if not len(data["loss"]):
+        raise ValueError("history['loss'] must hold at least one epoch, got an empty list")
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"label must be a str or None, got {describe(label)}")
+    log = as_bool(log, "log")
     fig, ax = _figure(ax)
     epochs = np.arange(1, len(data["loss"]) + 1)
     ax.plot(epochs, data["loss"], label=label or "loss")

@@ -49,3 +49,56 @@ def test_history_figure():
 def test_figures_show_themselves_in_notebooks():
     fig = plot_history({"loss": [3.0, 2.0, 1.0]})
     assert fig._repr_png_().startswith(b"\x89PNG")
+
+
+def boundary(**kwargs):
+    X, y = make_moons(10, seed=0)
+    args = {"model": MLP(2, [2, 1], seed=0), "X": X, "y": y, "resolution": 5, **kwargs}
+    return plot_decision_boundary(args.pop("model"), args.pop("X"), args.pop("y"), **args)
+
+
+#: (id, call, exception, words in the message): both plot functions, one mistake each.
+ERROR_CASES = [
+    ("boundary-X-three-features", lambda: boundary(model=MLP(3, [1], seed=0), X=np.zeros((4, 3)), y=np.zeros(4)),
+     ValueError, r"X must have shape \(n, 2\)"),
+    ("boundary-X-none", lambda: boundary(X=None), TypeError, "X must be an array of real numbers, got NoneType None"),
+    ("boundary-X-empty", lambda: boundary(X=np.zeros((0, 2)), y=[]), ValueError, "X must hold at least one sample"),
+    ("boundary-X-nan", lambda: boundary(X=[[0.0, float("nan")]], y=[0]), ValueError, "X must hold finite numbers"),
+    ("boundary-y-lengths", lambda: boundary(y=[0, 1]), ValueError, "X and y must have the same length, got 10 and 2"),
+    ("boundary-y-none", lambda: boundary(y=None), TypeError, "y must be a list or 1-D array of labels"),
+    ("boundary-model-none", lambda: boundary(model=None), TypeError,
+     "model must be a Module or a function of one sample, got NoneType None"),
+    ("boundary-resolution-one", lambda: boundary(resolution=1), ValueError,
+     "resolution must be an int from 2 to 1000, got 1"),
+    ("boundary-resolution-huge", lambda: boundary(resolution=10**6), ValueError, "resolution must be an int from 2"),
+    ("boundary-resolution-float", lambda: boundary(resolution=30.0), TypeError, "resolution must be an int, got float"),
+    ("boundary-threshold-nan", lambda: boundary(threshold=float("nan")), ValueError,
+     "threshold must be a finite number, got nan"),
+    ("boundary-threshold-str", lambda: boundary(threshold="0.5"), TypeError, "threshold must be a real number"),
+    ("boundary-ax-str", lambda: boundary(ax="left"), TypeError, "ax must be matplotlib Axes or None, got str 'left'"),
+    ("boundary-title-number", lambda: boundary(title=3), TypeError, "title must be a str or None, got int 3"),
+    ("history-list", lambda: plot_history([1, 2]), TypeError, "history must be a History"),
+    ("history-loss-strings", lambda: plot_history({"loss": ["a"]}), TypeError,
+     r"history\['loss'\] must be a list of numbers"),
+    ("history-empty", lambda: plot_history({"loss": []}), ValueError,
+     "history\\['loss'\\] must hold at least one epoch"),
+    ("history-log-str", lambda: plot_history({"loss": [1.0]}, log="yes"), TypeError,
+     r"log must be a bool \(True or False\), got str 'yes'"),
+    ("history-label-number", lambda: plot_history({"loss": [1.0]}, label=1), TypeError, "label must be a str or None"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+def test_numpy_scalars_and_string_labels():
+    X, _ = make_moons(10, seed=0)
+    labels = np.array(["a", "b"] * 5)
+    fig = plot_decision_boundary(MLP(2, [2, 1], seed=0), X, labels, resolution=np.int64(5),
+                                 threshold=np.float32(0.0))
+    assert fig.axes[0].get_title().startswith("decision boundary")
+    fig = plot_history({"loss": [np.float32(1.0)], "accuracy": [None]}, log=np.bool_(True))
+    assert fig.axes[0].get_yscale() == "log"
