@@ -30,12 +30,20 @@ from typing import Any
 
 import numpy as np
 
+from autograd_engine.validation import as_int, as_real, describe, numpy_rng
+
+from .data import Seed, as_array
 from .module import MLP
+from .optim import as_learning_rate
+from .train import MAX_EPOCHS
 
 __all__ = ["Params", "forward", "backprop", "loss", "init_params", "params_from_model", "load_into_model",
            "train", "ACTIVATIONS"]
 
 Params = list[tuple[np.ndarray, np.ndarray]]
+
+#: The most weights ``init_params`` makes (a bound turns a typo in ``sizes`` into an error).
+MAX_WEIGHTS = 10**7
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -64,24 +72,46 @@ def _output(z: np.ndarray, output_activation: str) -> np.ndarray:
     return ACTIVATIONS[output_activation][0](z)
 
 
-def _check(params: Params, activation: str, output_activation: str, cost: str | None = None) -> None:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
-    if output_activation not in (*ACTIVATIONS, "softmax"):
-        raise ValueError(f"output_activation must be one of {', '.join(ACTIVATIONS)}, softmax; "
-                         f"got {output_activation!r}")
+def _name(value: Any, name: str, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {', '.join(allowed)}, got {describe(value)}")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def _check(params: Any, activation: Any, output_activation: Any, cost: Any = None) -> Params:
+    """The checked parameters, as float arrays; every other argument checked too."""
+    _name(activation, "activation", tuple(ACTIVATIONS))
+    _name(output_activation, "output_activation", (*ACTIVATIONS, "softmax"))
     if cost is not None:
-        if cost not in ("mse", "cross_entropy"):
-            raise ValueError(f"cost must be 'mse' or 'cross_entropy', got {cost!r}")
+        _name(cost, "cost", ("mse", "cross_entropy"))
         if cost == "cross_entropy" and output_activation not in ("softmax", "sigmoid"):
-            raise ValueError("cross_entropy needs a softmax output (classes) or a sigmoid output (binary)")
+            raise ValueError(f"cost 'cross_entropy' needs a softmax output (classes) or a sigmoid output (binary), "
+                             f"got output_activation {output_activation!r}")
+    if not isinstance(params, (list, tuple)):
+        raise TypeError(f"params must be a list of (W, b) pairs, got {describe(params)}")
     if not params:
-        raise ValueError("params must hold at least one (W, b) layer")
-    for i, (W, b) in enumerate(params):
-        if W.ndim != 2 or b.shape != (W.shape[0],):
+        raise ValueError("params must hold at least one (W, b) layer, got an empty list")
+    checked: Params = []
+    for i, layer in enumerate(params):
+        if not isinstance(layer, (list, tuple)) or len(layer) != 2:
+            raise TypeError(f"params[{i}] must be a pair (W, b) of arrays, got {describe(layer)}")
+        W, b = as_array(layer[0], f"params[{i}][0]", finite=True), as_array(layer[1], f"params[{i}][1]", finite=True)
+        if W.ndim != 2 or b.shape != (W.shape[0],) or 0 in W.shape:
             raise ValueError(f"layer {i}: W must be (n_out, n_in) and b (n_out,), got {W.shape} and {b.shape}")
-        if i and W.shape[1] != params[i - 1][0].shape[0]:
-            raise ValueError(f"layer {i} takes {W.shape[1]} inputs but layer {i - 1} gives {params[i - 1][0].shape[0]}")
+        if i and W.shape[1] != checked[-1][0].shape[0]:
+            raise ValueError(f"layer {i} takes {W.shape[1]} inputs but layer {i - 1} gives {checked[-1][0].shape[0]}")
+        checked.append((W, b))
+    return checked
+
+
+def _inputs(params: Params, X: Any) -> np.ndarray:
+    X = as_array(X, "X", ndim=2, finite=True)
+    if X.shape[1] != params[0][0].shape[1]:
+        raise ValueError(f"X must have {params[0][0].shape[1]} features per sample (the first W's columns), "
+                         f"got shape {X.shape}")
+    return X
 
 
 def _forward(params: Params, X: np.ndarray, activation: str, output_activation: str) -> _Pass:
@@ -97,25 +127,35 @@ def _forward(params: Params, X: np.ndarray, activation: str, output_activation: 
 
 
 def forward(params: Params, X: Any, activation: str = "sigmoid", output_activation: str = "sigmoid") -> np.ndarray:
-    """The network's outputs ``a_L`` for every row of ``X`` (shape (n, n_L))."""
-    _check(params, activation, output_activation)
-    return _forward(params, X, activation, output_activation).activations[-1]
+    """The network's outputs ``a_L`` for every row of ``X`` (shape (n, n_L)).
+
+    Raises:
+        TypeError, ValueError: a bad argument (the message names it).
+    """
+    params = _check(params, activation, output_activation)
+    return _forward(params, _inputs(params, X), activation, output_activation).activations[-1]
 
 
 def _targets(Y: Any, a: np.ndarray, cost: str, output_activation: str) -> np.ndarray:
-    Y = np.asarray(Y)
+    n, k = a.shape
     if cost == "cross_entropy" and output_activation == "softmax":
+        Y = as_array(Y, "Y", ndim=(1, 2), finite=True).reshape(-1)
+        if len(Y) != n or (np.round(Y) != Y).any() or (Y < 0).any() or (k <= Y).any():
+            raise ValueError(f"Y must hold {n} class indices from 0 to {k - 1} (one per sample), got {describe(Y)}")
         onehot = np.zeros_like(a)
-        onehot[np.arange(len(Y)), Y.astype(int)] = 1.0
+        onehot[np.arange(n), Y.astype(int)] = 1.0
         return onehot
-    return Y.reshape(a.shape).astype(float)
+    Y = as_array(Y, "Y", finite=True)
+    if Y.size != n * k or Y.ndim > 2:
+        raise ValueError(f"Y must have shape ({n}, {k}): {k} target(s) per sample, got shape {Y.shape}")
+    return Y.reshape(a.shape)
 
 
 def loss(params: Params, X: Any, Y: Any, activation: str = "sigmoid", output_activation: str = "sigmoid",
          cost: str = "mse") -> float:
     """The cost ``C`` of the batch (see the module docstring for the definitions)."""
-    _check(params, activation, output_activation, cost)
-    p = _forward(params, X, activation, output_activation)
+    params = _check(params, activation, output_activation, cost)
+    p = _forward(params, _inputs(params, X), activation, output_activation)
     a = p.activations[-1]
     y = _targets(Y, a, cost, output_activation)
     if cost == "mse":
@@ -146,9 +186,12 @@ def backprop(params: Params, X: Any, Y: Any, activation: str = "sigmoid", output
     >>> dW, db = backprop(W, np.array([[1.0, 2.0]]), np.array([[1.0]]))
     >>> dW[0].shape, db[0].shape
     ((1, 2), (1,))
+
+    Raises:
+        TypeError, ValueError: a bad argument (the message names it).
     """
-    _check(params, activation, output_activation, cost)
-    p = _forward(params, X, activation, output_activation)
+    params = _check(params, activation, output_activation, cost)
+    p = _forward(params, _inputs(params, X), activation, output_activation)
     a_L, z_L = p.activations[-1], p.zs[-1]
     y = _targets(Y, a_L, cost, output_activation)
     n, k = a_L.shape
@@ -173,20 +216,44 @@ def _prime(name: str, z: np.ndarray) -> np.ndarray:
     return ACTIVATIONS[name][1](z)
 
 
-def init_params(sizes: Sequence[int], seed: int = 0, scale: float = 1.0) -> Params:
-    """Uniform(-scale, scale) weights and zero biases for layer sizes ``[n_0, n_1, ..., n_L]``."""
-    rng = np.random.default_rng(seed)
+def init_params(sizes: Sequence[int], seed: Seed = 0, scale: float = 1.0) -> Params:
+    """Uniform(-scale, scale) weights and zero biases for layer sizes ``[n_0, n_1, ..., n_L]``.
+
+    Args:
+        sizes: two or more ints >= 1 (at most ``MAX_WEIGHTS`` weights in all).
+        seed: an int, a ``numpy.random.Generator``, or None (seeded from Python's ``random``).
+        scale: a finite number >= 0.
+    """
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
+        raise TypeError(f"sizes must be a list of layer sizes, got {describe(sizes)}")
+    sizes = [as_int(n, f"sizes[{i}]", minimum=1) for i, n in enumerate(sizes)]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must be at least two layer sizes (inputs and outputs), got {sizes!r}")
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if weights > MAX_WEIGHTS:
+        raise ValueError(f"sizes must make at most {MAX_WEIGHTS} weights (nn.reference.MAX_WEIGHTS), got {weights}")
+    scale = as_real(scale, "scale", finite=True, minimum=0)
+    rng = numpy_rng(seed)
     return [(rng.uniform(-scale, scale, (n_out, n_in)), np.zeros(n_out)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+
+
+def _check_model(model: Any) -> MLP:
+    if not isinstance(model, MLP):
+        raise TypeError(f"model must be an nn.MLP, got {describe(model)}")
+    return model
 
 
 def params_from_model(model: MLP) -> Params:
     """The ``(W, b)`` arrays of an ``nn.MLP`` (row j of ``W_l`` is neuron j's weights)."""
+    _check_model(model)
     return [(np.array([[w.data for w in n.w] for n in layer.neurons]), np.array([n.b.data for n in layer.neurons]))
             for layer in model.layers]
 
 
 def load_into_model(model: MLP, params: Params) -> MLP:
-    """Copy ``(W, b)`` arrays into an ``nn.MLP`` of the same shape; returns the model."""
+    """Copy ``(W, b)`` arrays into an ``nn.MLP`` of the same shape; returns the model (unchanged on an error)."""
+    _check_model(model)
+    params = _check(params, "linear", "linear")
     if len(params) != len(model.layers):
         raise ValueError(f"params has {len(params)} layers, the model {len(model.layers)}")
     state = {}
@@ -204,7 +271,15 @@ def load_into_model(model: MLP, params: Params) -> MLP:
 
 def train(params: Params, X: Any, Y: Any, *, lr: float, epochs: int, activation: str = "sigmoid",
           output_activation: str = "sigmoid", cost: str = "mse") -> tuple[Params, list[float]]:
-    """Full-batch gradient descent with :func:`backprop`; returns the new params and the cost before each step."""
+    """Full-batch gradient descent with :func:`backprop`; returns the new params and the cost before each step.
+
+    ``lr`` is a finite number > 0 and ``epochs`` an int from 1 to ``nn.train.MAX_EPOCHS``, as in ``nn.fit``.
+    """
+    params = _check(params, activation, output_activation, cost)
+    lr = as_learning_rate(lr)
+    epochs = as_int(epochs, "epochs", minimum=1, maximum=MAX_EPOCHS)
+    X = _inputs(params, X)
+    _targets(Y, _forward(params, X, activation, output_activation).activations[-1], cost, output_activation)
     params = [(W.copy(), b.copy()) for W, b in params]
     curve = []
     for _ in range(epochs):

@@ -83,20 +83,71 @@ def test_forward_matches_the_model_and_round_trips():
         params[0][0].tolist()
 
 
-@pytest.mark.parametrize("call, pattern", [
-    (lambda p: reference.backprop(p, np.zeros((1, 2)), np.zeros((1, 1)), activation="gelu"), "activation must be"),
-    (lambda p: reference.backprop(p, np.zeros((1, 2)), np.zeros((1, 1)), cost="l1"), "cost must be"),
-    (lambda p: reference.backprop(p, np.zeros((1, 2)), np.zeros((1, 1)), output_activation="relu",
-                                  cost="cross_entropy"), "needs a softmax output"),
-    (lambda p: reference.backprop([(np.zeros((2, 2)), np.zeros(3))], np.zeros((1, 2)), np.zeros((1, 2))),
+P1 = [(np.zeros((1, 2)), np.zeros(1))]
+X1, Y1 = np.zeros((1, 2)), np.zeros((1, 1))
+
+#: (id, call, exception, words in the message): every function of nn.reference, one mistake each.
+ERROR_CASES = [
+    ("activation-unknown", lambda: reference.backprop(P1, X1, Y1, activation="gelu"), ValueError, "activation must be"),
+    ("activation-number", lambda: reference.forward(P1, X1, activation=1), TypeError,
+     "activation must be one of sigmoid, tanh, relu, linear, got int 1"),
+    ("cost-unknown", lambda: reference.backprop(P1, X1, Y1, cost="l1"), ValueError, "cost must be"),
+    ("cross-entropy-relu-output", lambda: reference.backprop(P1, X1, Y1, output_activation="relu",
+                                                             cost="cross_entropy"), ValueError,
+     "needs a softmax output"),
+    ("W-b-mismatch", lambda: reference.backprop([(np.zeros((2, 2)), np.zeros(3))], X1, np.zeros((1, 2))), ValueError,
      "W must be"),
-    (lambda p: reference.load_into_model(MLP(2, [3], seed=0), p), r"layer 0: W is \(1, 2\)"),
-    (lambda p: reference.load_into_model(MLP(2, [3, 1], seed=0), p), "params has 1 layers, the model 2"),
-])
-def test_validation(call, pattern):
-    params = [(np.zeros((1, 2)), np.zeros(1))]
-    with pytest.raises(ValueError, match=pattern):
-        call(params)
+    ("params-none", lambda: reference.forward(None, X1), TypeError, "params must be a list of \\(W, b\\) pairs"),
+    ("params-empty", lambda: reference.forward([], X1), ValueError, "params must hold at least one"),
+    ("params-layer-not-pair", lambda: reference.forward([np.zeros((1, 2))], X1), TypeError,
+     r"params\[0\] must be a pair \(W, b\)"),
+    ("params-nan", lambda: reference.forward([(np.full((1, 2), np.nan), np.zeros(1))], X1), ValueError,
+     r"params\[0\]\[0\] must hold finite numbers"),
+    ("X-features", lambda: reference.forward(P1, np.zeros((1, 3))), ValueError, "X must have 2 features per sample"),
+    ("X-1d", lambda: reference.forward(P1, np.zeros(2)), ValueError, "X must be a 2-D array"),
+    ("Y-shape", lambda: reference.loss(P1, np.zeros((2, 2)), np.zeros(3)), ValueError, r"Y must have shape \(2, 1\)"),
+    ("Y-class-out-of-range", lambda: reference.backprop([(np.zeros((2, 2)), np.zeros(2))], X1, [2],
+                                                        output_activation="softmax", cost="cross_entropy"),
+     ValueError, "Y must hold 1 class indices from 0 to 1"),
+    ("Y-class-fraction", lambda: reference.backprop([(np.zeros((2, 2)), np.zeros(2))], X1, [0.5],
+                                                    output_activation="softmax", cost="cross_entropy"),
+     ValueError, "Y must hold 1 class indices"),
+    ("load-shape", lambda: reference.load_into_model(MLP(2, [3], seed=0), P1), ValueError, r"layer 0: W is \(1, 2\)"),
+    ("load-layers", lambda: reference.load_into_model(MLP(2, [3, 1], seed=0), P1), ValueError,
+     "params has 1 layers, the model 2"),
+    ("load-model-none", lambda: reference.load_into_model(None, P1), TypeError, "model must be an nn.MLP"),
+    ("params-from-model-str", lambda: reference.params_from_model("mlp"), TypeError,
+     "model must be an nn.MLP, got str 'mlp'"),
+    ("init-sizes-one", lambda: reference.init_params([3]), ValueError, "sizes must be at least two layer sizes"),
+    ("init-sizes-zero", lambda: reference.init_params([3, 0]), ValueError, r"sizes\[1\] must be an int >= 1, got 0"),
+    ("init-sizes-huge", lambda: reference.init_params([10**5, 10**5]), ValueError, "sizes must make at most"),
+    ("init-seed-str", lambda: reference.init_params([2, 1], seed="0"), TypeError, "seed must be an int"),
+    ("init-scale-nan", lambda: reference.init_params([2, 1], scale=float("nan")), ValueError,
+     "scale must be a finite number >= 0, got nan"),
+    ("train-lr-negative", lambda: reference.train(P1, X1, Y1, lr=-1, epochs=1), ValueError,
+     r"lr must be a finite number > 0, got -1\.0"),
+    ("train-epochs-zero", lambda: reference.train(P1, X1, Y1, lr=0.1, epochs=0), ValueError,
+     "epochs must be an int from 1"),
+    ("train-epochs-huge", lambda: reference.train(P1, X1, Y1, lr=0.1, epochs=10**30), ValueError,
+     "epochs must be an int from 1 to 1000000000"),
+    ("train-epochs-bool", lambda: reference.train(P1, X1, Y1, lr=0.1, epochs=True), TypeError,
+     "epochs must be an int, got bool True"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+def test_lists_and_numpy_scalars_are_accepted():
+    params = [([[0.5, -1.0]], [0.1])]  # plain lists
+    arrays = [(np.array([[0.5, -1.0]]), np.array([0.1]))]
+    np.testing.assert_array_equal(reference.forward(params, [[1.0, 2.0]]), reference.forward(arrays, [[1.0, 2.0]]))
+    _, curve = reference.train(arrays, [[1.0, 2.0]], [[1.0]], lr=np.float32(0.5), epochs=np.int64(2))
+    assert len(curve) == 2 and curve[1] < curve[0]
+    assert reference.init_params([np.int64(2), 1], seed=np.int64(0), scale=np.float32(0.5))[0][0].shape == (1, 2)
 
 
 def test_value_engine_is_what_nn_uses():
