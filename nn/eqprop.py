@@ -25,20 +25,34 @@ To check it, :meth:`EqPropNetwork.bptt_gradients` differentiates the unrolled fr
 phase with the ``Value`` engine (backprop through time) and
 :meth:`EqPropNetwork.numerical_gradients` takes central differences of ``J``.
 Everything is averaged over the samples of a batch (rows of ``x``).
+
+:func:`train` is ``nn.fit``'s loop with EP's (or BPTT's) gradients: the same ``epochs``,
+``lr``, ``batch_size``, ``seed`` and ``progress`` arguments, checked the same way, the same
+mini-batches (``nn.data.batches``) and the same :class:`nn.History`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from autograd_engine import Value, dot, vsum
+from autograd_engine import Value, dot, enable_grad, vsum
+from autograd_engine.validation import as_bool, as_int, as_real, describe, is_real, numpy_rng
+
+from .data import MAX_SAMPLES, Seed, as_array
+from .optim import as_learning_rate
+from .train import History, TrainingLoop, accuracy
 
 __all__ = ["EqPropNetwork", "RelaxationError", "GradientComparison", "compare_estimates", "train", "rho"]
+
+#: The most weights a network may have (each is a float64; a bound turns a typo into an error).
+MAX_WEIGHTS = 10**7
+#: The most relaxation steps of one phase or trajectory.
+MAX_STEPS = 10**7
 
 
 class RelaxationError(RuntimeError):
@@ -54,8 +68,16 @@ class RelaxationError(RuntimeError):
         self.phase, self.step = phase, step
 
 
-def rho(s: np.ndarray) -> np.ndarray:
-    """The hard sigmoid ``clip(s, 0, 1)``."""
+def rho(s: Any) -> np.ndarray:
+    """The hard sigmoid ``clip(s, 0, 1)`` of an array (or list) of numbers.
+
+    >>> rho([-1.0, 0.5, 2.0]).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    return np.clip(as_array(s, "s"), 0.0, 1.0)
+
+
+def _clip(s: np.ndarray) -> np.ndarray:
     return np.clip(s, 0.0, 1.0)
 
 
@@ -106,8 +128,8 @@ class EqPropNetwork:
             ``L = 1 + |beta| + `` the largest total absolute weight on any unit (a bound on the
             energy's curvature), which always descends; a fixed number is used as given, and one
             too large makes the states oscillate, which ``relax`` reports.
-        free_steps: the most steps of the free phase (from zero states).
-        nudged_steps: the most steps of each nudged phase (from the free fixed point).
+        free_steps: the most steps of the free phase (from zero states; 1 to ``MAX_STEPS``).
+        nudged_steps: the most steps of each nudged phase (from the free fixed point; 1 to ``MAX_STEPS``).
         tol: a phase stops once its :meth:`residual` is at most ``tol``; a phase that has not
             got there after its most steps raises ``RelaxationError``. EP's estimates for small
             beta need precise fixed points, hence the small default.
@@ -116,54 +138,126 @@ class EqPropNetwork:
             connections feed back, so small weights and biases are what keep units inside (0, 1)
             at first (a unit clipped at 0 or 1 passes
             no gradient, and a saturated output cannot learn).
-        seed: for the initial weights.
+        seed: for the initial weights: an int, a ``numpy.random.Generator``, or None (seeded from
+            Python's ``random``).
 
-    Inputs should lie in [0, 1] (``rho`` clips them).
+    Inputs should lie in [0, 1] (``rho`` clips them). Every public method checks its arguments:
+    a wrong type raises ``TypeError``, a wrong value (shape, range, ``nan``) ``ValueError``, each
+    naming the argument; ``x`` (samples by features) and the targets ``d`` must be finite.
+
+    Raises:
+        TypeError, ValueError: a bad argument (the message names it).
     """
 
     def __init__(self, sizes: Sequence[int], *, eps: float | None = None, free_steps: int = 3000,
                  nudged_steps: int = 3000, tol: float = 1e-8, init_scale: float | Sequence[float] = 0.25,
-                 bias_init: float = 0.25, seed: int = 0):
-        sizes = list(sizes)
-        if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
-            raise ValueError(f"sizes must be at least two layer sizes >= 1, got {sizes!r}")
-        if eps is not None and not (isinstance(eps, (int, float)) and eps > 0):
-            raise ValueError(f"eps must be None or a number > 0, got {eps!r}")
-        for name, n in (("free_steps", free_steps), ("nudged_steps", nudged_steps)):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {n!r}")
-        self.sizes, self.eps, self.free_steps, self.nudged_steps, self.tol = sizes, eps, free_steps, \
-            nudged_steps, float(tol)
-        scales = [init_scale] * (len(sizes) - 1) if isinstance(init_scale, (int, float)) else list(init_scale)
+                 bias_init: float = 0.25, seed: Seed = 0):
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
+            raise TypeError(f"sizes must be a list of layer sizes, got {describe(sizes)}")
+        sizes = [as_int(n, f"sizes[{i}]", minimum=1) for i, n in enumerate(sizes)]
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must be at least two layer sizes >= 1 (inputs and outputs), got {sizes!r}")
+        weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        if weights > MAX_WEIGHTS:
+            raise ValueError(f"sizes must make at most {MAX_WEIGHTS} weights (nn.eqprop.MAX_WEIGHTS), "
+                             f"got {weights} from {describe(sizes)}")
+        if eps is not None and not is_real(eps):
+            raise TypeError(f"eps must be None or a number > 0, got {describe(eps)}")
+        if eps is not None and not (math.isfinite(eps) and eps > 0):
+            raise ValueError(f"eps must be None or a number > 0, got {describe(eps)}")
+        self.sizes = sizes
+        self.eps = None if eps is None else float(eps)
+        self.free_steps = as_int(free_steps, "free_steps", minimum=1, maximum=MAX_STEPS)
+        self.nudged_steps = as_int(nudged_steps, "nudged_steps", minimum=1, maximum=MAX_STEPS)
+        self.tol = as_real(tol, "tol", finite=True, minimum=0)
+        if is_real(init_scale):
+            scales = [as_real(init_scale, "init_scale", finite=True, minimum=0)] * (len(sizes) - 1)
+        elif isinstance(init_scale, (Sequence, np.ndarray)) and not isinstance(init_scale, (str, bytes)):
+            scales = [as_real(v, f"init_scale[{i}]", finite=True, minimum=0) for i, v in enumerate(init_scale)]
+        else:
+            raise TypeError(f"init_scale must be a number or one per layer of weights, got {describe(init_scale)}")
         if len(scales) != len(sizes) - 1:
             raise ValueError(f"init_scale must be a number or one per layer of weights ({len(sizes) - 1}), "
                              f"got {init_scale!r}")
-        rng = np.random.default_rng(seed)
+        bias_init = as_real(bias_init, "bias_init", finite=True)
+        rng = numpy_rng(seed)
         self.weights = [rng.uniform(-1, 1, (n_out, n_in)) * scale * math.sqrt(6 / (n_in + n_out))
                         for n_in, n_out, scale in zip(sizes[:-1], sizes[1:], scales)]
-        self.biases = [np.full(n, float(bias_init)) for n in sizes[1:]]
+        self.biases = [np.full(n, bias_init) for n in sizes[1:]]
 
-    # -- energy and dynamics --------------------------------------------------------------------------
+    # -- arguments -----------------------------------------------------------------------------------
 
     def _inputs(self, x: Any) -> np.ndarray:
-        x = np.atleast_2d(np.asarray(x, dtype=float))
+        x = np.atleast_2d(as_array(x, "x", ndim=(1, 2), finite=True))
         if x.shape[1] != self.sizes[0]:
             raise ValueError(f"x must have {self.sizes[0]} features per sample, got shape {x.shape}")
+        if not len(x):
+            raise ValueError("x must hold at least one sample, got shape (0, ...)")
         return x
 
     def _targets(self, d: Any, n: int) -> np.ndarray:
-        d = np.asarray(d, dtype=float).reshape(n, -1)
-        if d.shape[1] != self.sizes[-1]:
-            raise ValueError(f"targets must have {self.sizes[-1]} values per sample, got shape {d.shape}")
-        return d
+        k = self.sizes[-1]
+        d = as_array(d, "d", ndim=(0, 1, 2), finite=True)
+        if (d.ndim < 2 and d.size != n * k) or (d.ndim == 2 and d.shape != (n, k)):
+            raise ValueError(f"d must have shape ({n}, {k}): {k} target value(s) per sample of x, got shape {d.shape}")
+        return d.reshape(n, k)
+
+    def _nudge(self, beta: Any, d: Any, n: int) -> tuple[float, np.ndarray | None]:
+        """``beta`` (a finite number) and the targets it pulls towards (needed unless beta is 0)."""
+        beta = as_real(beta, "beta", finite=True)
+        if d is None:
+            if beta:
+                raise TypeError("d must be the targets when beta is not 0, got NoneType None")
+            return beta, None
+        return beta, self._targets(d, n)
+
+    def _states(self, states: Any, n: int | None, name: str = "states") -> list[np.ndarray]:
+        """One finite array (n, n_l) per non-input layer (n from the first when None)."""
+        layers = len(self.sizes) - 1
+        if not isinstance(states, (list, tuple)):
+            raise TypeError(f"{name} must be a list of {layers} arrays (one per non-input layer), "
+                            f"got {describe(states)}")
+        if len(states) != layers:
+            raise ValueError(f"{name} must be a list of {layers} arrays (one per non-input layer), got {len(states)}")
+        out = []
+        for i, (s, size) in enumerate(zip(states, self.sizes[1:])):
+            a = np.atleast_2d(as_array(s, f"{name}[{i}]", ndim=(1, 2), finite=True))
+            n = len(a) if n is None else n
+            if a.shape != (n, size):
+                raise ValueError(f"{name}[{i}] must have shape ({n}, {size}), got shape {a.shape}")
+            out.append(a)
+        return out
+
+    def _grads(self, grads: Any, name: str) -> Grads:
+        """``(weight gradients, bias gradients)`` shaped like the network's, finite."""
+        if not isinstance(grads, (tuple, list)) or len(grads) != 2 or \
+                not all(isinstance(g, (tuple, list)) for g in grads):
+            raise TypeError(f"{name} must be a pair (weight gradients, bias gradients) of lists of arrays, "
+                            f"got {describe(grads)}")
+        out: Grads = ([], [])
+        for kind, params, given, result in (("weight", self.weights, grads[0], out[0]),
+                                            ("bias", self.biases, grads[1], out[1])):
+            if len(given) != len(params):
+                raise ValueError(f"{name} must hold {len(params)} {kind} gradients, got {len(given)}")
+            for i, (p, g) in enumerate(zip(params, given)):
+                g = as_array(g, f"{name}[{0 if kind == 'weight' else 1}][{i}]", finite=True)
+                if g.shape != p.shape:
+                    raise ValueError(f"{name}: the {kind} gradient {i} must have shape {p.shape}, got {g.shape}")
+                result.append(g)
+        return out
+
+    # -- energy and dynamics --------------------------------------------------------------------------
 
     def zero_states(self, n: int) -> list[np.ndarray]:
-        """All-zero states for ``n`` samples, one array (n, n_l) per non-input layer."""
+        """All-zero states for ``n`` samples (an int >= 1), one array (n, n_l) per non-input layer."""
+        n = as_int(n, "n", minimum=1, maximum=MAX_SAMPLES)
         return [np.zeros((n, size)) for size in self.sizes[1:]]
 
     def energy(self, x: Any, states: list[np.ndarray]) -> np.ndarray:
         """E(s) for each sample."""
-        layers = [rho(self._inputs(x))] + [rho(s) for s in states]
+        x = self._inputs(x)
+        states = self._states(states, len(x))
+        layers = [_clip(x)] + [_clip(s) for s in states]
         e = sum(0.5 * (s * s).sum(axis=1) for s in states)
         for i, (W, b) in enumerate(zip(self.weights, self.biases)):
             e = e - ((layers[i + 1] @ W) * layers[i]).sum(axis=1) - layers[i + 1] @ b
@@ -171,14 +265,24 @@ class EqPropNetwork:
 
     def cost(self, states: list[np.ndarray], d: Any) -> np.ndarray:
         """C = 1/2 ||s_L - d||^2 for each sample."""
-        d = self._targets(d, len(states[-1]))
+        states = self._states(states, None)
+        return self._cost(states, self._targets(d, len(states[-1])))
+
+    @staticmethod
+    def _cost(states: list[np.ndarray], d: np.ndarray) -> np.ndarray:
         return 0.5 * ((states[-1] - d) ** 2).sum(axis=1)
 
-    def state_gradient(self, x: np.ndarray, states: list[np.ndarray], beta: float = 0.0,
+    def state_gradient(self, x: Any, states: list[np.ndarray], beta: float = 0.0,
                        d: Any = None) -> list[np.ndarray]:
         """dF/ds for each non-input layer, in closed form:
         ``s_l - rho'(s_l) (W_l rho(s_{l-1}) + W_{l+1}^T rho(s_{l+1}) + b_l)`` plus ``beta (s_L - d)``."""
-        layers = [rho(x)] + [rho(s) for s in states]
+        x = self._inputs(x)
+        states = self._states(states, len(x))
+        beta, d = self._nudge(beta, d, len(x))
+        return self._gradient(x, states, beta, d)
+
+    def _gradient(self, x: np.ndarray, states: list[np.ndarray], beta: float, d: Any) -> list[np.ndarray]:
+        layers = [_clip(x)] + [_clip(s) for s in states]
         grads = []
         for k, s in enumerate(states):
             drive = layers[k] @ self.weights[k].T + self.biases[k]
@@ -191,6 +295,7 @@ class EqPropNetwork:
 
     def step_size(self, beta: float = 0.0) -> float:
         """The relaxation step: ``eps`` if set, else ``1 / L`` for the current weights (see the class)."""
+        beta = as_real(beta, "beta", finite=True)
         if self.eps is not None:
             return self.eps
         load = [np.zeros(n) for n in self.sizes[1:]]  # total |weight| on each non-input unit
@@ -203,12 +308,18 @@ class EqPropNetwork:
     def residual(self, x: Any, states: list[np.ndarray], beta: float = 0.0, d: Any = None) -> float:
         """How far ``states`` are from a fixed point: ``max |clip(s - dF/ds, 0, 1) - s|`` (0 at one)."""
         x = self._inputs(x)
-        grads = self.state_gradient(x, states, beta, None if not beta else self._targets(d, len(x)))
-        return max(float(np.abs(rho(s - g) - s).max()) for s, g in zip(states, grads))
+        states = self._states(states, len(x))
+        beta, d = self._nudge(beta, d, len(x))
+        return self._residual(x, states, beta, d)
+
+    def _residual(self, x: np.ndarray, states: list[np.ndarray], beta: float, d: Any) -> float:
+        grads = self._gradient(x, states, beta, d)
+        return max(float(np.abs(_clip(s - g) - s).max()) for s, g in zip(states, grads))
 
     def relax(self, x: Any, states: list[np.ndarray], steps: int, beta: float = 0.0, d: Any = None,
               phase: str = "free") -> tuple[list[np.ndarray], int]:
-        """Up to ``steps`` steps of ``s <- clip(s - eps dF/ds, 0, 1)`` from ``states``, stopping once settled.
+        """Up to ``steps`` steps (an int >= 1) of ``s <- clip(s - eps dF/ds, 0, 1)`` from ``states``,
+        stopping once settled.
 
         Returns:
             The new states and the number of steps taken.
@@ -219,14 +330,21 @@ class EqPropNetwork:
                 settle: too few steps, or a step size so large that the states oscillate).
         """
         x = self._inputs(x)
-        if beta:
-            d = self._targets(d, len(x))
+        states = self._states(states, len(x))
+        steps = as_int(steps, "steps", minimum=1, maximum=MAX_STEPS)
+        beta, d = self._nudge(beta, d, len(x))
+        if not isinstance(phase, str):
+            raise TypeError(f"phase must be a str (the phase's name in errors), got {describe(phase)}")
+        return self._relax(x, states, steps, beta, d, phase)
+
+    def _relax(self, x: np.ndarray, states: list[np.ndarray], steps: int, beta: float = 0.0, d: Any = None,
+               phase: str = "free") -> tuple[list[np.ndarray], int]:
         for step, current in enumerate(self._steps(x, states, steps, beta, d), start=1):
             if not all(np.isfinite(s).all() for s in current):
                 raise RelaxationError(f"the {phase} phase diverged at step {step}: a state became non-finite "
                                       f"(are the weights or inputs finite?)", phase, step)
             if step % 10 == 0 or step == steps:
-                residual = self.residual(x, current, beta, d)
+                residual = self._residual(x, current, beta, d)
                 if residual <= self.tol:
                     return current, step
         raise RelaxationError(f"the {phase} phase did not settle in {steps} steps: residual {residual:.3g} > "
@@ -237,29 +355,37 @@ class EqPropNetwork:
                d: Any) -> Iterator[list[np.ndarray]]:
         eps = self.step_size(beta)
         for _ in range(steps):
-            states = [rho(s - eps * g) for s, g in zip(states, self.state_gradient(x, states, beta, d))]
+            states = [_clip(s - eps * g) for s, g in zip(states, self._gradient(x, states, beta, d))]
             yield states
 
     def trajectory(self, x: Any, steps: int, beta: float = 0.0, d: Any = None,
                    start: list[np.ndarray] | None = None) -> list[list[np.ndarray]]:
-        """The states after each of ``steps`` relaxation steps (no convergence check), for plotting.
+        """The states after each of ``steps`` (an int >= 0) relaxation steps (no convergence check), for plotting.
 
         Starts from ``start`` (default: zero states); the first entry is the start itself.
         """
         x = self._inputs(x)
-        states = self.zero_states(len(x)) if start is None else [s.copy() for s in start]
-        if beta:
-            d = self._targets(d, len(x))
+        steps = as_int(steps, "steps", minimum=0, maximum=MAX_STEPS)
+        beta, d = self._nudge(beta, d, len(x))
+        states = self.zero_states(len(x)) if start is None else self._states(start, len(x), "start")
         return [states, *self._steps(x, states, steps, beta, d)]
 
     def free_phase(self, x: Any) -> list[np.ndarray]:
         """The free fixed point ``s0`` (beta = 0), relaxed from zero states."""
-        x = self._inputs(x)
-        return self.relax(x, self.zero_states(len(x)), self.free_steps)[0]
+        return self._free(self._inputs(x))
+
+    def _free(self, x: np.ndarray) -> list[np.ndarray]:
+        return self._relax(x, self.zero_states(len(x)), self.free_steps)[0]
 
     def nudged_phase(self, x: Any, s0: list[np.ndarray], d: Any, beta: float) -> list[np.ndarray]:
         """The nudged fixed point ``s_beta``, relaxed from ``s0`` with the output pulled towards ``d``."""
-        return self.relax(x, s0, self.nudged_steps, beta, d, phase=f"nudged (beta={beta:g})")[0]
+        x = self._inputs(x)
+        s0 = self._states(s0, len(x), "s0")
+        beta = as_real(beta, "beta", finite=True)
+        return self._nudged(x, s0, self._targets(d, len(x)), beta)
+
+    def _nudged(self, x: np.ndarray, s0: list[np.ndarray], d: np.ndarray, beta: float) -> list[np.ndarray]:
+        return self._relax(x, s0, self.nudged_steps, beta, d, phase=f"nudged (beta={beta:g})")[0]
 
     def predict(self, x: Any) -> np.ndarray:
         """The output states at the free fixed point, shape (samples, outputs)."""
@@ -267,34 +393,41 @@ class EqPropNetwork:
 
     def loss(self, x: Any, d: Any) -> float:
         """J = mean over samples of C(s0)."""
-        return float(self.cost(self.free_phase(x), d).mean())
+        x = self._inputs(x)
+        return self._loss(x, self._targets(d, len(x)))
+
+    def _loss(self, x: np.ndarray, d: np.ndarray) -> float:
+        return float(self._cost(self._free(x), d).mean())
 
     # -- three gradients ----------------------------------------------------------------------------
 
     def _param_gradient(self, x: np.ndarray, states: list[np.ndarray]) -> Grads:
         """dF/dW_l = -rho(s_l) rho(s_{l-1})^T and dF/db_l = -rho(s_l), averaged over samples."""
-        layers = [rho(x)] + [rho(s) for s in states]
+        layers = [_clip(x)] + [_clip(s) for s in states]
         n = len(x)
         gW = [-(layers[k + 1].T @ layers[k]) / n for k in range(len(self.weights))]
         gb = [-layers[k + 1].mean(axis=0) for k in range(len(self.biases))]
         return gW, gb
 
     def ep_gradients(self, x: Any, d: Any, beta: float, symmetric: bool = False) -> Grads:
-        """Equilibrium propagation's estimate of dJ/dW_l and dJ/db_l.
+        """Equilibrium propagation's estimate of dJ/dW_l and dJ/db_l (``beta``: a finite number > 0).
 
         One-sided: ``(dF/dtheta(s_beta) - dF/dtheta(s0)) / beta``; symmetric:
         ``(dF/dtheta(s_beta) - dF/dtheta(s_-beta)) / (2 beta)``.
         """
-        if not (isinstance(beta, (int, float)) and beta > 0):
-            raise ValueError(f"beta must be a number > 0, got {beta!r}")
+        beta = as_real(beta, "beta", finite=True, minimum=0, strict=True)
+        symmetric = as_bool(symmetric, "symmetric")
         x = self._inputs(x)
-        d = self._targets(d, len(x))
-        s0 = self.free_phase(x)
-        plus = self._param_gradient(x, self.nudged_phase(x, s0, d, beta))
-        minus = self._param_gradient(x, self.nudged_phase(x, s0, d, -beta) if symmetric else s0)
+        return self._ep(x, self._targets(d, len(x)), beta, symmetric)[0]
+
+    def _ep(self, x: np.ndarray, d: np.ndarray, beta: float, symmetric: bool) -> tuple[Grads, list[np.ndarray]]:
+        """EP's estimate, and the free fixed point it started from."""
+        s0 = self._free(x)
+        plus = self._param_gradient(x, self._nudged(x, s0, d, beta))
+        minus = self._param_gradient(x, self._nudged(x, s0, d, -beta) if symmetric else s0)
         scale = 2 * beta if symmetric else beta
         return ([(a - b) / scale for a, b in zip(plus[0], minus[0])],
-                [(a - b) / scale for a, b in zip(plus[1], minus[1])])
+                [(a - b) / scale for a, b in zip(plus[1], minus[1])]), s0
 
     def bptt_gradients(self, x: Any, d: Any) -> Grads:
         """The true dJ/dtheta by backpropagation through the unrolled free phase, with the Value engine.
@@ -302,41 +435,47 @@ class EqPropNetwork:
         The free phase's updates (as many as it takes to settle) are rebuilt from Value
         operations (``rho`` as ``relu(s) - relu(s - 1)``), ``J = mean C(s_T)`` is formed, and one
         ``backward()`` gives the gradient of every weight and bias: recurrent backprop through time.
+        The graph is recorded even under the caller's ``no_grad()``.
         """
         x = self._inputs(x)
-        d = self._targets(d, len(x))
-        steps = self.relax(x, self.zero_states(len(x)), self.free_steps)[1]
-        Ws = [[[Value(w) for w in row] for row in W] for W in self.weights]
-        bs = [[Value(v) for v in b] for b in self.biases]
-        cols = [[list(col) for col in zip(*W)] for W in Ws]  # W_{l+1}^T rows, for the top-down drive
-        eps = self.step_size()
-        total = []
-        for sample, target in zip(x.tolist(), d.tolist()):
-            inputs = [min(max(v, 0.0), 1.0) for v in sample]
-            states = [[Value(0.0) for _ in range(n)] for n in self.sizes[1:]]
-            for _ in range(steps):
-                rhos = [inputs] + [[_rho_value(v) for v in s] for s in states]
-                new = []
-                for k, s in enumerate(states):
-                    layer = []
-                    for j, v in enumerate(s):
-                        drive = dot(Ws[k][j], rhos[k]) + bs[k][j]
-                        if k + 1 < len(states):
-                            drive = drive + dot(cols[k + 1][j], rhos[k + 2])
-                        slope = 1.0 if 0 <= v.data <= 1 else 0.0  # rho'(s), as in state_gradient
-                        layer.append(_rho_value(v - eps * (v - slope * drive)))  # the projected step
-                    new.append(layer)
-                states = new
-            total.append(0.5 * vsum((o - t) ** 2 for o, t in zip(states[-1], target)))
-        J = vsum(total) * (1.0 / len(total))
-        J.backward()
+        return self._bptt(x, self._targets(d, len(x)))[0]
+
+    def _bptt(self, x: np.ndarray, d: np.ndarray) -> tuple[Grads, list[np.ndarray]]:
+        """BPTT's gradient, and the free fixed point it differentiates through."""
+        s0, steps = self._relax(x, self.zero_states(len(x)), self.free_steps)
+        with enable_grad():
+            Ws = [[[Value(w) for w in row] for row in W] for W in self.weights]
+            bs = [[Value(v) for v in b] for b in self.biases]
+            cols = [[list(col) for col in zip(*W)] for W in Ws]  # W_{l+1}^T rows, for the top-down drive
+            eps = self.step_size()
+            total = []
+            for sample, target in zip(x.tolist(), d.tolist()):
+                inputs = [min(max(v, 0.0), 1.0) for v in sample]
+                states = [[Value(0.0) for _ in range(n)] for n in self.sizes[1:]]
+                for _ in range(steps):
+                    rhos = [inputs] + [[_rho_value(v) for v in s] for s in states]
+                    new = []
+                    for k, s in enumerate(states):
+                        layer = []
+                        for j, v in enumerate(s):
+                            drive = dot(Ws[k][j], rhos[k]) + bs[k][j]
+                            if k + 1 < len(states):
+                                drive = drive + dot(cols[k + 1][j], rhos[k + 2])
+                            slope = 1.0 if 0 <= v.data <= 1 else 0.0  # rho'(s), as in state_gradient
+                            layer.append(_rho_value(v - eps * (v - slope * drive)))  # the projected step
+                        new.append(layer)
+                    states = new
+                total.append(0.5 * vsum((o - t) ** 2 for o, t in zip(states[-1], target)))
+            J = vsum(total) * (1.0 / len(total))
+            J.backward()
         return ([np.array([[w.grad for w in row] for row in W]) for W in Ws],
-                [np.array([v.grad for v in b]) for b in bs])
+                [np.array([v.grad for v in b]) for b in bs]), s0
 
     def numerical_gradients(self, x: Any, d: Any, h: float = 1e-5) -> Grads:
-        """dJ/dtheta by central differences of :meth:`loss`, one parameter at a time."""
+        """dJ/dtheta by central differences of :meth:`loss` (step ``h`` > 0), one parameter at a time."""
         x = self._inputs(x)
         d = self._targets(d, len(x))
+        h = as_real(h, "h", finite=True, minimum=0, strict=True)
         grads: Grads = ([np.zeros_like(W) for W in self.weights], [np.zeros_like(b) for b in self.biases])
         for params, out in ((self.weights, grads[0]), (self.biases, grads[1])):
             for p, g in zip(params, out):
@@ -344,9 +483,9 @@ class EqPropNetwork:
                     old = p[idx]
                     try:
                         p[idx] = old + h
-                        up = self.loss(x, d)
+                        up = self._loss(x, d)
                         p[idx] = old - h
-                        down = self.loss(x, d)
+                        down = self._loss(x, d)
                     finally:  # a relaxation that fails must not leave the network perturbed
                         p[idx] = old
                     g[idx] = (up - down) / (2 * h)
@@ -354,8 +493,33 @@ class EqPropNetwork:
 
     def energy_value(self, x: Sequence[float], states: list[list[Value]], beta: float = 0.0,
                      d: Sequence[float] | None = None) -> Value:
-        """F = E + beta C for one sample, built from Value operations (so the engine can give dF/ds)."""
-        layers = [[min(max(v, 0.0), 1.0) for v in x]] + [[_rho_value(v) for v in s] for s in states]
+        """F = E + beta C for one sample, built from Value operations (so the engine can give dF/ds).
+
+        Args:
+            x: one sample's inputs (``n_inputs`` numbers).
+            states: per non-input layer, a list of its units' states (Values or numbers).
+            beta, d: the nudging strength and the sample's targets (needed unless beta is 0).
+        """
+        x = as_array(x, "x", ndim=1, finite=True)
+        if len(x) != self.sizes[0]:
+            raise ValueError(f"x must be one sample of {self.sizes[0]} inputs, got shape {x.shape}")
+        if not isinstance(states, (list, tuple)) or len(states) != len(self.sizes) - 1:
+            raise TypeError(f"states must be a list of {len(self.sizes) - 1} lists of Values (one per non-input "
+                            f"layer), got {describe(states)}")
+        for i, (s, size) in enumerate(zip(states, self.sizes[1:])):
+            if not isinstance(s, (list, tuple)) or not all(isinstance(v, Value) or is_real(v) for v in s):
+                raise TypeError(f"states[{i}] must be a list of Values, got {describe(s)}")
+            if len(s) != size:
+                raise ValueError(f"states[{i}] must hold {size} Values, got {len(s)}")
+        beta = as_real(beta, "beta", finite=True)
+        if beta:
+            if d is None:
+                raise TypeError("d must be the sample's targets when beta is not 0, got NoneType None")
+            d = as_array(d, "d", ndim=1, finite=True)
+            if len(d) != self.sizes[-1]:
+                raise ValueError(f"d must be one sample's {self.sizes[-1]} targets, got shape {d.shape}")
+            d = d.tolist()
+        layers = [[min(max(v, 0.0), 1.0) for v in x.tolist()]] + [[_rho_value(v) for v in s] for s in states]
         e = vsum(0.5 * v * v for s in states for v in s)
         for k, (W, b) in enumerate(zip(self.weights, self.biases)):
             for j, row in enumerate(W):
@@ -365,7 +529,11 @@ class EqPropNetwork:
         return e
 
     def apply(self, grads: Grads, lr: float) -> None:
-        """Gradient descent: ``theta -= lr * grad`` for every weight and bias."""
+        """Gradient descent: ``theta -= lr * grad`` for every weight and bias (``lr``: a finite number > 0)."""
+        grads = self._grads(grads, "grads")
+        self._apply(grads, as_learning_rate(lr))
+
+    def _apply(self, grads: Grads, lr: float) -> None:
         for W, g in zip(self.weights, grads[0]):
             W -= lr * g
         for b, g in zip(self.biases, grads[1]):
@@ -380,56 +548,79 @@ class EqPropNetwork:
         return other
 
 
+def _check_net(net: Any) -> EqPropNetwork:
+    if not isinstance(net, EqPropNetwork):
+        raise TypeError(f"net must be an EqPropNetwork, got {describe(net)}")
+    return net
+
+
 def compare_estimates(net: EqPropNetwork, x: Any, d: Any, betas: Sequence[float] = (0.5, 0.1, 0.01, 0.001),
                       reference: Grads | None = None) -> dict[str, list[GradientComparison]]:
-    """EP's one-sided and symmetric estimates against ``reference`` (default: BPTT) for each beta."""
-    reference = net.bptt_gradients(x, d) if reference is None else reference
-    return {kind: [_compare(net.ep_gradients(x, d, b, symmetric=kind == "symmetric"), reference, b) for b in betas]
+    """EP's one-sided and symmetric estimates against ``reference`` (default: BPTT) for each beta.
+
+    Raises:
+        TypeError, ValueError: a bad argument (``betas`` must be a non-empty list of finite numbers > 0).
+    """
+    _check_net(net)
+    x = net._inputs(x)
+    d = net._targets(d, len(x))
+    if isinstance(betas, (str, bytes)) or not isinstance(betas, (Sequence, np.ndarray)):
+        raise TypeError(f"betas must be a list of numbers > 0, got {describe(betas)}")
+    betas = [as_real(b, f"betas[{i}]", finite=True, minimum=0, strict=True) for i, b in enumerate(betas)]
+    if not betas:
+        raise ValueError("betas must hold at least one beta, got an empty list")
+    reference = net._bptt(x, d)[0] if reference is None else net._grads(reference, "reference")
+    if not np.any(_flat(reference)):
+        raise ValueError("reference must not be all zeros: the relative error and cosine are undefined")
+    return {kind: [_compare(net._ep(x, d, b, kind == "symmetric")[0], reference, b) for b in betas]
             for kind in ("one-sided", "symmetric")}
 
 
-@dataclass
-class TrainingHistory:
-    """Per-epoch loss J (at the free fixed point) and accuracy of :func:`train`."""
-
-    loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-
-
-def _accuracy(outputs: np.ndarray, d: np.ndarray) -> float:
-    if outputs.shape[1] == 1:
-        return float(((outputs[:, 0] > 0.5) == (d[:, 0] > 0.5)).mean())
-    return float((outputs.argmax(axis=1) == d.argmax(axis=1)).mean())
-
-
 def train(net: EqPropNetwork, x: Any, d: Any, *, epochs: int, lr: float, method: str = "ep", beta: float = 0.1,
-          symmetric: bool = True, batch_size: int | None = None, seed: int = 0) -> TrainingHistory:
+          symmetric: bool = True, batch_size: int | None = None, seed: Seed = 0, progress: bool = True) -> History:
     """Train ``net`` by gradient descent with EP's estimates (``method="ep"``) or BPTT's gradients (``"bptt"``).
 
+    ``nn.fit``'s loop: each epoch visits the data once in mini-batches (``nn.data.batches``),
+    computes each batch's gradient and takes one step ``theta -= lr * grad``.
+
     Args:
+        net: the network to train (in place).
         x: inputs in [0, 1], shape (n, n_inputs). d: targets, shape (n, n_outputs) (one-hot for classes).
-        epochs: passes over the data. lr: learning rate.
-        beta, symmetric: EP's nudging strength and variant.
-        batch_size: samples per update (None: the whole set).
+        epochs, batch_size, seed, progress: as in ``nn.fit`` (an int >= 1; None for full batch or an
+            int >= 1; the mini-batches' order; a tqdm progress bar).
+        lr: learning rate (a finite number > 0), as in ``nn.fit``.
+        method: "ep" or "bptt".
+        beta, symmetric: EP's nudging strength (a finite number > 0) and variant.
 
     Returns:
-        The loss J and the accuracy (output > 0.5 for one output, else argmax) after each epoch.
+        ``nn.History``, as ``fit`` records it: per epoch, the mean loss J = C(s0) of the batches
+        (each at its free fixed point, before its update), the accuracy of those free outputs
+        (output > 0.5 against target > 0.5 for one output, else argmax against argmax), and ``lr``.
+
+    Raises:
+        TypeError, ValueError: a bad argument (the message names it).
+        RelaxationError: a phase diverged or did not settle.
     """
+    _check_net(net)
+    if not isinstance(method, str):
+        raise TypeError(f"method must be 'ep' or 'bptt', got {describe(method)}")
     if method not in ("ep", "bptt"):
         raise ValueError(f"method must be 'ep' or 'bptt', got {method!r}")
     x = net._inputs(x)
     d = net._targets(d, len(x))
-    rng = np.random.default_rng(seed)
-    size = len(x) if batch_size is None else batch_size
-    history = TrainingHistory()
-    for _ in range(epochs):
-        order = rng.permutation(len(x)) if batch_size else np.arange(len(x))
-        for start in range(0, len(x), size):
-            idx = order[start:start + size]
-            grads = net.ep_gradients(x[idx], d[idx], beta, symmetric) if method == "ep" else \
-                net.bptt_gradients(x[idx], d[idx])
-            net.apply(grads, lr)
-        s0 = net.free_phase(x)
-        history.loss.append(float(net.cost(s0, d).mean()))
-        history.accuracy.append(_accuracy(s0[-1], d))
-    return history
+    loop = TrainingLoop(len(x), epochs=epochs, batch_size=batch_size, seed=seed, progress=progress)
+    lr = as_learning_rate(lr)
+    beta = as_real(beta, "beta", finite=True, minimum=0, strict=True)
+    symmetric = as_bool(symmetric, "symmetric")
+    one_output = d.shape[1] == 1
+    labels = (d[:, 0] > 0.5).astype(int) if one_output else d.argmax(axis=1)
+    for _ in loop:
+        total, outputs, seen = 0.0, [], []
+        for idx in loop.batches():
+            grads, s0 = net._ep(x[idx], d[idx], beta, symmetric) if method == "ep" else net._bptt(x[idx], d[idx])
+            total += float(net._cost(s0, d[idx]).sum())
+            outputs += (s0[-1][:, 0] if one_output else s0[-1]).tolist()
+            seen += labels[idx].tolist()
+            net._apply(grads, lr)
+        loop.record(loss=total / len(x), accuracy=accuracy(outputs, seen, "mse"), lr=lr)
+    return loop.history

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+import nn
 from autograd_engine import Value, gradients
 from nn import make_blobs, make_xor
-from nn.eqprop import EqPropNetwork, RelaxationError, compare_estimates, train
+from nn.eqprop import EqPropNetwork, RelaxationError, compare_estimates, rho, train
 
 
 def xor_data():
@@ -103,29 +104,154 @@ def test_a_nan_state_is_reported_with_phase_and_step():
     assert info.value.step == 1
 
 
-@pytest.mark.parametrize("kwargs, pattern", [
-    ({"sizes": [2]}, "sizes must be at least two"),
-    ({"sizes": [2, 0, 1]}, "sizes must be"),
-    ({"eps": -1.0}, "eps must be None or a number > 0"),
-    ({"free_steps": 0}, "free_steps must be an int >= 1"),
-    ({"init_scale": (1.0,)}, "init_scale must be a number or one per layer"),
-])
-def test_constructor_validation(kwargs, pattern):
-    args = {"sizes": [2, 3, 1], **kwargs}
-    with pytest.raises(ValueError, match=pattern):
-        EqPropNetwork(args.pop("sizes"), **args)
+def net3(**kwargs):
+    return EqPropNetwork([2, 3, 1], **kwargs)
 
 
-def test_input_and_target_validation():
-    net = EqPropNetwork([2, 3, 1])
-    with pytest.raises(ValueError, match="x must have 2 features per sample"):
-        net.free_phase(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="targets must have 1 values per sample"):
-        net.loss(np.zeros((2, 2)), np.zeros((2, 2)))
-    with pytest.raises(ValueError, match="beta must be a number > 0"):
-        net.ep_gradients(np.zeros((1, 2)), np.zeros((1, 1)), beta=0)
-    with pytest.raises(ValueError, match="method must be 'ep' or 'bptt'"):
-        train(net, np.zeros((1, 2)), np.zeros((1, 1)), epochs=1, lr=0.1, method="sgd")
+def train_xor(**kwargs):
+    X, D = xor_data()
+    args = {"net": net3(), "x": X, "d": D, "epochs": 1, "lr": 0.1, "progress": False, **kwargs}
+    return train(args.pop("net"), args.pop("x"), args.pop("d"), **args)
+
+
+X4, D4 = xor_data()
+
+#: (id, call, exception, words in the message): the constructor, every method and train, one mistake each.
+ERROR_CASES = [
+    ("sizes-one-layer", lambda: EqPropNetwork([2]), ValueError, "sizes must be at least two"),
+    ("sizes-zero", lambda: EqPropNetwork([2, 0, 1]), ValueError, r"sizes\[1\] must be an int >= 1, got 0"),
+    ("sizes-float", lambda: EqPropNetwork([2, 3.0]), TypeError, r"sizes\[1\] must be an int, got float 3\.0"),
+    ("sizes-int", lambda: EqPropNetwork(3), TypeError, "sizes must be a list of layer sizes, got int 3"),
+    ("sizes-huge", lambda: EqPropNetwork([10**6, 10**6]), ValueError, "sizes must make at most 10000000 weights"),
+    ("eps-negative", lambda: net3(eps=-1.0), ValueError, "eps must be None or a number > 0"),
+    ("eps-nan", lambda: net3(eps=float("nan")), ValueError, "eps must be None or a number > 0, got float nan"),
+    ("eps-str", lambda: net3(eps="0.1"), TypeError, "eps must be None or a number > 0, got str"),
+    ("free-steps-zero", lambda: net3(free_steps=0), ValueError, "free_steps must be an int from 1 to 10000000, got 0"),
+    ("nudged-steps-bool", lambda: net3(nudged_steps=True), TypeError, "nudged_steps must be an int, got bool True"),
+    ("tol-nan", lambda: net3(tol=float("nan")), ValueError, "tol must be a finite number >= 0, got nan"),
+    ("tol-negative", lambda: net3(tol=-1e-8), ValueError, "tol must be a finite number >= 0"),
+    ("init-scale-one-of-two", lambda: net3(init_scale=(1.0,)), ValueError,
+     "init_scale must be a number or one per layer"),
+    ("init-scale-str", lambda: net3(init_scale="big"), TypeError, "init_scale must be a number or one per layer"),
+    ("init-scale-nan", lambda: net3(init_scale=(1.0, float("nan"))), ValueError,
+     r"init_scale\[1\] must be a finite number >= 0, got nan"),
+    ("bias-init-inf", lambda: net3(bias_init=float("inf")), ValueError, "bias_init must be a finite number, got inf"),
+    ("seed-str", lambda: net3(seed="0"), TypeError, "seed must be an int, a numpy Generator or None"),
+    ("x-features", lambda: net3().free_phase(np.zeros((2, 3))), ValueError, "x must have 2 features per sample"),
+    ("x-none", lambda: net3().predict(None), TypeError, "x must be an array of real numbers, got NoneType None"),
+    ("x-nan", lambda: net3().predict([[0.0, float("nan")]]), ValueError, "x must hold finite numbers"),
+    ("x-empty", lambda: net3().predict(np.zeros((0, 2))), ValueError, "x must hold at least one sample"),
+    ("d-shape", lambda: net3().loss(np.zeros((2, 2)), np.zeros((2, 2))), ValueError,
+     r"d must have shape \(2, 1\): 1 target value\(s\) per sample of x, got shape \(2, 2\)"),
+    ("d-lengths", lambda: net3().loss(np.zeros((2, 2)), np.zeros(3)), ValueError, r"d must have shape \(2, 1\)"),
+    ("d-none", lambda: net3().loss(np.zeros((2, 2)), None), TypeError, "d must be an array of real numbers"),
+    ("ep-beta-zero", lambda: net3().ep_gradients(np.zeros((1, 2)), np.zeros((1, 1)), beta=0), ValueError,
+     r"beta must be a finite number > 0, got 0\.0"),
+    ("ep-beta-nan", lambda: net3().ep_gradients(X4, D4, beta=float("nan")), ValueError, "beta must be .*got nan"),
+    ("ep-symmetric-str", lambda: net3().ep_gradients(X4, D4, 0.1, symmetric="yes"), TypeError,
+     "symmetric must be a bool"),
+    ("relax-zero-steps", lambda: net3().relax(X4, net3().zero_states(4), 0), ValueError,
+     "steps must be an int from 1 to 10000000, got 0"),
+    ("relax-states-wrong-shape", lambda: net3().relax(X4, net3().zero_states(3), 10), ValueError,
+     r"states\[0\] must have shape \(4, 3\), got shape \(3, 3\)"),
+    ("relax-states-count", lambda: net3().relax(X4, [np.zeros((4, 3))], 10), ValueError,
+     "states must be a list of 2 arrays"),
+    ("relax-phase-number", lambda: net3().relax(X4, net3().zero_states(4), 10, phase=1), TypeError,
+     "phase must be a str"),
+    ("relax-beta-without-targets", lambda: net3().relax(X4, net3().zero_states(4), 10, beta=0.5), TypeError,
+     "d must be the targets when beta is not 0"),
+    ("trajectory-negative-steps", lambda: net3().trajectory(X4, -1), ValueError,
+     "steps must be an int from 0 to 10000000, got -1"),
+    ("trajectory-huge-steps", lambda: net3().trajectory(X4, 10**30), ValueError, "steps must be an int from 0"),
+    ("trajectory-start-none-list", lambda: net3().trajectory(X4, 1, start=[None, None]), TypeError,
+     r"start\[0\] must be an array of real numbers"),
+    ("zero-states-zero", lambda: net3().zero_states(0), ValueError, "n must be an int from 1"),
+    ("state-gradient-beta-inf", lambda: net3().state_gradient(X4, net3().zero_states(4), beta=float("inf")),
+     ValueError, "beta must be a finite number, got inf"),
+    ("nudged-s0-none", lambda: net3().nudged_phase(X4, None, D4, 0.1), TypeError, "s0 must be a list of 2 arrays"),
+    ("step-size-beta-str", lambda: net3().step_size("0"), TypeError, "beta must be a real number, got str"),
+    ("numerical-h-zero", lambda: net3().numerical_gradients(X4, D4, h=0), ValueError,
+     "h must be a finite number > 0"),
+    ("apply-lr-negative", lambda: net3().apply(net3().ep_gradients(X4, D4, 0.1), -1), ValueError,
+     r"lr must be a finite number > 0, got -1\.0"),
+    ("apply-grads-shape", lambda: net3().apply(([np.zeros((2, 2)), np.zeros((1, 3))], [np.zeros(3), np.zeros(1)]),
+                                               0.1),
+     ValueError, r"grads: the weight gradient 0 must have shape \(3, 2\)"),
+    ("apply-grads-none", lambda: net3().apply(None, 0.1), TypeError, "grads must be a pair"),
+    ("energy-value-x-length", lambda: net3().energy_value([0.5], [[Value(0.0)] * 3, [Value(0.0)]]), ValueError,
+     "x must be one sample of 2 inputs"),
+    ("energy-value-states-str", lambda: net3().energy_value([0.5, 0.5], ["abc", [Value(0.0)]]), TypeError,
+     r"states\[0\] must be a list of Values"),
+    ("energy-value-beta-no-d", lambda: net3().energy_value([0.5, 0.5], [[Value(0.0)] * 3, [Value(0.0)]], beta=1.0),
+     TypeError, "d must be the sample's targets when beta is not 0"),
+    ("rho-none", lambda: rho(None), TypeError, "s must be an array of real numbers, got NoneType None"),
+    ("compare-net-none", lambda: compare_estimates(None, X4, D4), TypeError, "net must be an EqPropNetwork"),
+    ("compare-betas-empty", lambda: compare_estimates(net3(), X4, D4, betas=[]), ValueError,
+     "betas must hold at least one beta"),
+    ("compare-betas-number", lambda: compare_estimates(net3(), X4, D4, betas=0.1), TypeError,
+     "betas must be a list of numbers > 0, got float 0.1"),
+    ("compare-beta-zero", lambda: compare_estimates(net3(), X4, D4, betas=[0.1, 0]), ValueError,
+     r"betas\[1\] must be a finite number > 0"),
+    ("compare-reference-zero", lambda: compare_estimates(net3(), X4, D4, betas=[0.1], reference=(
+        [np.zeros((3, 2)), np.zeros((1, 3))], [np.zeros(3), np.zeros(1)])), ValueError,
+     "reference must not be all zeros"),
+    ("train-method", lambda: train_xor(method="sgd"), ValueError, "method must be 'ep' or 'bptt'"),
+    ("train-method-none", lambda: train_xor(method=None), TypeError, "method must be 'ep' or 'bptt', got NoneType"),
+    ("train-net-str", lambda: train_xor(net="net"), TypeError, "net must be an EqPropNetwork, got str 'net'"),
+    ("train-epochs-zero", lambda: train_xor(epochs=0), ValueError, "epochs must be an int from 1 to 1000000000, got 0"),
+    ("train-epochs-negative", lambda: train_xor(epochs=-1), ValueError, "epochs must be an int from 1"),
+    ("train-epochs-float", lambda: train_xor(epochs=2.0), TypeError, "epochs must be an int, got float 2.0"),
+    ("train-batch-size-zero", lambda: train_xor(batch_size=0), ValueError, "batch_size must be an int >= 1, got 0"),
+    ("train-batch-size-negative", lambda: train_xor(batch_size=-2), ValueError, "batch_size must be an int >= 1"),
+    ("train-lr-negative", lambda: train_xor(lr=-1), ValueError, r"lr must be a finite number > 0, got -1\.0"),
+    ("train-lr-bool", lambda: train_xor(lr=True), TypeError, "lr must be a real number, got bool True"),
+    ("train-beta-zero", lambda: train_xor(beta=0), ValueError, "beta must be a finite number > 0"),
+    ("train-symmetric-int", lambda: train_xor(symmetric=1), TypeError, "symmetric must be a bool"),
+    ("train-seed-negative", lambda: train_xor(seed=-1), ValueError, "seed must be an int >= 0, got -1"),
+    ("train-progress-str", lambda: train_xor(progress="no"), TypeError, "progress must be a bool"),
+    ("train-d-lengths", lambda: train_xor(d=D4[:3]), ValueError, r"d must have shape \(4, 1\)"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_error_cases(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+def test_train_speaks_fits_language():
+    X, D = xor_data()
+    net = EqPropNetwork([2, 8, 1], seed=0, init_scale=(1.3, 0.25))
+    start = net.loss(X, D)
+    history = train(net, X, D, epochs=np.int64(3), lr=np.float32(0.2), beta=np.float64(0.1), progress=False)
+    assert type(history) is nn.History and len(history) == 3
+    assert history.lr == [pytest.approx(0.2)] * 3
+    assert history.loss[0] == pytest.approx(start, rel=1e-12)  # each batch's J before its update, as in fit
+    assert history.as_dict()["accuracy"] == history.accuracy
+
+
+def test_mini_batches_follow_the_seed_as_in_fit():
+    X, y = make_blobs(12, centers=3, std=0.5, n_features=4, seed=0)
+    X, D = (X - X.min(0)) / (X.max(0) - X.min(0)), 0.1 + 0.8 * np.eye(3)[y]
+
+    def run(seed):
+        net = EqPropNetwork([4, 6, 3], seed=0)
+        train(net, X, D, epochs=2, lr=0.1, batch_size=5, seed=seed, progress=False)
+        return net.weights[0]
+
+    np.testing.assert_array_equal(run(1), run(1))
+    assert not np.array_equal(run(1), run(2))
+
+
+def test_bptt_under_no_grad_is_still_the_gradient():
+    from autograd_engine import no_grad
+
+    X, D = xor_data()
+    net = EqPropNetwork([2, 4, 1], seed=0)
+    with no_grad():
+        inside = net.bptt_gradients(X, D)
+    np.testing.assert_allclose(flat(inside), flat(net.bptt_gradients(X, D)), rtol=1e-12)
+    assert np.abs(flat(inside)).max() > 0
 
 
 def test_trajectory_follows_relax_to_the_fixed_point():
