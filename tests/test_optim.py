@@ -120,11 +120,12 @@ ERROR_CASES = [
      r"end_factor must be a finite number >= 0, got -1\.0"),
     ("cosinelr-total-steps-zero", lambda: CosineLR(sgd(), 0), ValueError, r"total_steps must be an int >= 1, got 0"),
     ("cosinelr-min-lr-inf", lambda: CosineLR(sgd(), 2, min_lr=math.inf), ValueError, r"min_lr must be a finite number"),
-    ("clip-max-norm-zero", lambda: clip_grad_norm([Value(0.0)], 0), ValueError,
+    ("clip-grad-norm-max-norm-zero", lambda: clip_grad_norm([Value(0.0)], 0), ValueError,
      r"max_norm must be a finite number > 0"),
-    ("clip-max-norm-none", lambda: clip_grad_norm([Value(0.0)], None), TypeError,
+    ("clip-grad-norm-max-norm-none", lambda: clip_grad_norm([Value(0.0)], None), TypeError,
      r"max_norm must be a real number, got NoneType"),
-    ("clip-params-none", lambda: clip_grad_norm(None, 1.0), TypeError, "params must be an iterable of Values"),
+    ("clip-grad-norm-params-none", lambda: clip_grad_norm(None, 1.0), TypeError,
+     "params must be an iterable of Values"),
 ]
 
 
