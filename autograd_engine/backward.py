@@ -8,13 +8,12 @@ shared by the plain sweep, ``create_graph``, the step-through and forward mode.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .hooks import has_hooks, run_hooks
-from .modes import current_mode, enable_grad
+from .modes import Mode, current_mode, enable_grad
 from .ops import contributions, depth_first_order, float_sweep
 from .validation import as_bool, as_real, describe, is_real
 from .value import Value
@@ -118,32 +117,40 @@ def backward_steps(root: Value, gradient: Any = 1.0, *, create_graph: bool = Fal
     _check_root(root)
     create_graph = as_bool(create_graph, "create_graph")
     gradient = _seed(gradient, create_graph)
-    return _steps(root, gradient, create_graph, _check_stop_at(stop_at))
+    steps = _steps(root, gradient, create_graph, _check_stop_at(stop_at))
+    return (BackwardStep(i, v, g, tuple(zip(parents, local))) for i, (v, g, parents, local) in enumerate(steps, 1))
 
 
-def _steps(root: Value, gradient: Any, create_graph: bool, stop_at: Collection[Value]) -> Iterator[BackwardStep]:
+def _steps(root: Value, gradient: Any, create_graph: bool,
+           stop_at: Collection[Value]) -> Iterator[tuple[Value, Any, tuple[Value, ...], list[Any]]]:
+    """The sweep: ``(node, grad, parents, contributions)`` for each node, root first."""
     recorder = current_mode.get().anomaly
     if recorder is not None:
         recorder.check_gradient(root, gradient, "the seed passed to backward()")
-    # With create_graph every gradient is a Value recorded whatever the caller's mode (also while
-    # the caller consumes this generator inside no_grad); without, every gradient is a float.
-    mode = enable_grad() if create_graph else contextlib.nullcontext()
     hooked = has_hooks()
     order = depth_first_order(root, stop_at)
-    grads: dict[Value, Any] = {root: Value(gradient) if create_graph and not isinstance(gradient, Value) else gradient}
-    for index, v in enumerate(reversed(order), start=1):
-        with mode:
+    grads: dict[Value, Any] = {root: _as_kind(gradient, create_graph)}
+    for v in reversed(order):
+        # With create_graph every gradient is a Value recorded whatever the caller's mode, also when
+        # the caller consumes this generator inside no_grad (gradients() records for the whole sweep).
+        outer = current_mode.get() if create_graph else None
+        if outer is not None:
+            if outer.grad:
+                outer = None
+            else:
+                current_mode.set(Mode(True, outer.anomaly))
+        try:
             g = grads.pop(v)
             if hooked:
                 g = _as_kind(run_hooks(v, g), create_graph)
                 if recorder is not None:
                     recorder.check_gradient(v, g, "a hook")
             if v._fn is None or v in stop_at:
-                step = BackwardStep(index, v, g, ())
+                parents, local = (), []
             else:
                 parents, local = contributions(v, g, on_values=create_graph)
                 if create_graph:
-                    local = [_as_kind(d, True) for d in local]  # rules with a constant result (relu ...)
+                    local = [d if isinstance(d, Value) else Value(d) for d in local]  # rules with constant results
                 if recorder is not None:
                     recorder.check_backward(v, g, local)
                 for p, d in zip(parents, local):
@@ -153,8 +160,10 @@ def _steps(root: Value, gradient: Any, create_graph: bool, stop_at: Collection[V
                             recorder.check_gradient(p, total, "the sum of the contributions from its consumers")
                     else:
                         grads[p] = d
-                step = BackwardStep(index, v, g, tuple(zip(parents, local)))
-        yield step
+        finally:
+            if outer is not None:
+                current_mode.set(outer)
+        yield v, g, parents, local
 
 
 def _as_kind(g: Any, create_graph: bool) -> Any:
@@ -191,11 +200,13 @@ def gradients(root: Value, gradient: Any = 1.0, *, create_graph: bool = False,
     >>> gradients(x * x)[x]
     6.0
     """
-    steps = backward_steps(root, gradient, create_graph=create_graph, stop_at=stop_at)
+    _check_root(root)
+    create_graph = as_bool(create_graph, "create_graph")
+    steps = _steps(root, _seed(gradient, create_graph), create_graph, _check_stop_at(stop_at))
     if not create_graph:
-        return {step.node: step.grad for step in steps}
+        return {v: g for v, g, _, _ in steps}
     with enable_grad():
-        return {step.node: step.grad for step in steps}
+        return {v: g for v, g, _, _ in steps}
 
 
 def backward(root: Value, gradient: Any = 1.0, create_graph: bool = False) -> None:

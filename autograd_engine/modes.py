@@ -15,7 +15,6 @@ task. Async generator functions are refused (use the context manager inside).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
@@ -158,7 +157,7 @@ class no_grad(SetMode):  # noqa: N801 - lower case like the context managers use
 
     def change(self, mode: Mode) -> Mode:
         """Recording off; anomaly detection as it was."""
-        return dataclasses.replace(mode, grad=False)
+        return Mode(False, mode.anomaly) if mode.grad else mode
 
 
 class enable_grad(SetMode):  # noqa: N801
@@ -173,7 +172,7 @@ class enable_grad(SetMode):  # noqa: N801
 
     def change(self, mode: Mode) -> Mode:
         """Recording on; anomaly detection as it was."""
-        return dataclasses.replace(mode, grad=True)
+        return Mode(True, mode.anomaly) if not mode.grad else mode
 
 
 def is_grad_enabled() -> bool:
