@@ -33,7 +33,7 @@ import numpy as np
 from autograd_engine.validation import as_int, as_real, numpy_rng
 
 from .data import Seed, as_array, describe_line
-from .module import MLP
+from .mlp import MLP
 from .optim import as_learning_rate
 from .train import MAX_EPOCHS
 
