@@ -19,21 +19,21 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
 
 __all__ = ["is_real", "is_int", "describe", "as_real", "as_int", "as_bool", "as_callable", "python_rng", "numpy_rng",
-           "node_name"]
+           "as_choice", "node_name"]
 
 #: Longest repr quoted in an error message; longer ones are cut with "...".
 MAX_REPR = 80
 
 
 def describe(value: Any) -> str:
-    """A short, safe description of ``value`` for an error message: its type, then its repr (cut).
+    """A short, safe, one-line description of ``value`` for an error message: its type, then its repr (cut).
 
     >>> describe("abc")
     "str 'abc'"
@@ -42,6 +42,7 @@ def describe(value: Any) -> str:
         text = repr(value)
     except Exception:  # a broken __repr__ must not hide the user's real mistake
         text = f"<{type(value).__name__} object>"
+    text = " ".join(text.split())  # one line: a NumPy array's repr spans several
     if len(text) > MAX_REPR:
         text = text[:MAX_REPR - 3] + "..."
     return f"{type(value).__name__} {text}"
@@ -147,6 +148,24 @@ def as_bool(x: Any, name: str) -> bool:
     if isinstance(x, bool) or _is_numpy_bool(x):
         return bool(x)
     raise TypeError(f"{name} must be a bool (True or False), got {describe(x)}")
+
+
+def as_choice(x: Any, name: str, choices: Iterable[str]) -> str:
+    """``x`` when it is one of the names ``choices``.
+
+    Raises:
+        TypeError: ``x`` is not a str.
+        ValueError: it is not one of ``choices``.
+
+    >>> as_choice("relu", "activation", ("relu", "tanh"))
+    'relu'
+    """
+    choices = tuple(choices)
+    if not isinstance(x, str):
+        raise TypeError(f"{name} must be one of {', '.join(choices)}, got {describe(x)}")
+    if x not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {describe(x)}")
+    return x
 
 
 def as_callable(f: Any, name: str) -> Callable[..., Any]:

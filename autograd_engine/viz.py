@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from .backward import backward_steps, topological_order
 from .files import as_path, atomic_write, writable_target
 from .ops import param_of, parents_of
-from .validation import as_bool, as_int, as_real, describe, is_int
+from .validation import as_bool, as_choice, as_int, as_real, describe, is_int
 from .value import Value
 
 if TYPE_CHECKING:
@@ -298,10 +298,7 @@ def _step_state(root: Value, step: Any) -> tuple[dict[Value, float], Value | Non
 
 
 def _check_options(rankdir: Any, show_grad: Any, max_nodes: Any, depth: Any) -> tuple[str, bool, int, int | None]:
-    if not isinstance(rankdir, str):
-        raise TypeError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {describe(rankdir)}")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {describe(rankdir)}")
+    as_choice(rankdir, "rankdir", ("LR", "RL", "TB", "BT"))
     if depth is not None and not is_int(depth):
         raise TypeError(f"depth must be None or an int >= 0, got {describe(depth)}")
     if depth is not None and depth < 0:

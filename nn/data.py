@@ -24,13 +24,24 @@ MAX_VALUES = 10**8
 Seed = int | np.random.Generator | None
 
 
-def describe_line(x: Any) -> str:
-    """``autograd_engine.validation.describe(x)`` on one line: a NumPy array's repr spans several lines.
+def as_layer_sizes(sizes: Any, max_weights: int, bound: str) -> list[int]:
+    """``sizes`` (inputs, hidden widths, outputs) as a list of ints >= 1 making at most ``max_weights`` weights.
 
-    >>> describe_line(np.zeros((2, 1)))
-    'ndarray array([[0.], [0.]])'
+    ``bound`` names the limit in the message (``"nn.eqprop.MAX_WEIGHTS"``).
+
+    >>> as_layer_sizes((2, np.int64(3), 1), 100, "the bound")
+    [2, 3, 1]
     """
-    return " ".join(describe(x).split())
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
+        raise TypeError(f"sizes must be a list of layer sizes, got {describe(sizes)}")
+    sizes = [as_int(n, f"sizes[{i}]", minimum=1) for i, n in enumerate(sizes)]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must be at least two layer sizes >= 1 (inputs and outputs), got {sizes!r}")
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if weights > max_weights:
+        raise ValueError(f"sizes must make at most {max_weights} weights ({bound}), "
+                         f"got {weights} from {describe(sizes)}")
+    return sizes
 
 
 def as_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None, finite: bool = False,
@@ -54,21 +65,21 @@ def as_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None, fi
     array([[1., 2.]])
     """
     if isinstance(x, (bool, np.bool_)):  # an array of bools is numbers; a lone bool is a mistake
-        raise TypeError(f"{name} must be an array of real numbers, got {describe_line(x)}")
+        raise TypeError(f"{name} must be an array of real numbers, got {describe(x)}")
     try:
         arr = np.asarray(x)
     except ValueError:  # ragged nested lists
         raise ValueError(f"{name} must be a rectangular array of numbers (rows of one length), "
-                         f"got {describe_line(x)}") from None
+                         f"got {describe(x)}") from None
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be an array of real numbers, got {describe_line(x)}")
+        raise TypeError(f"{name} must be an array of real numbers, got {describe(x)}")
     arr = arr.astype(dtype if dtype is not None else int if arr.dtype.kind == "b" else arr.dtype)
     allowed = (ndim,) if isinstance(ndim, int) else ndim
     if allowed is not None and arr.ndim not in allowed:
         want = " or ".join(f"{n}-D" for n in allowed)
         shape = {(2,): " (samples by features)", (1,): " (one entry per sample)"}.get(allowed, "")
         error = TypeError if arr.ndim == 0 else ValueError  # a lone number where an array belongs
-        raise error(f"{name} must be a {want} array{shape}, got shape {arr.shape}: {describe_line(x)}")
+        raise error(f"{name} must be a {want} array{shape}, got shape {arr.shape}: {describe(x)}")
     if finite and not np.isfinite(arr).all():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(f"{name} must hold finite numbers, got {arr[where]!r} at index {where}")
@@ -225,11 +236,11 @@ def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 
         c[:, 0], c[:, 1] = 2.5 * np.cos(angles), 2.5 * np.sin(angles)
     else:
         if isinstance(centers, (str, bytes)) or not isinstance(centers, (Sequence, np.ndarray)):
-            raise TypeError(f"centers must be an int or a list of coordinate lists, got {describe_line(centers)}")
+            raise TypeError(f"centers must be an int or a list of coordinate lists, got {describe(centers)}")
         c = as_array(centers, "centers", finite=True)
         if c.ndim != 2 or 0 in c.shape:
             raise ValueError(f"centers must be an int or a list of coordinate lists (one per center), "
-                             f"got {describe_line(centers)}")
+                             f"got {describe(centers)}")
         if len(c) > n:
             raise ValueError(f"centers must be at most n_samples ({n}) centers, got {len(c)}")
         if nf is not None and nf != c.shape[1]:
@@ -289,9 +300,9 @@ def _samples(x: Any, name: str) -> np.ndarray:
         arr = np.asarray(x)
     except ValueError:  # ragged nested lists
         raise ValueError(f"{name} must be an array with one entry per sample (rows of one length), "
-                         f"got {describe_line(x)}") from None
+                         f"got {describe(x)}") from None
     if arr.ndim == 0:
-        raise TypeError(f"{name} must be an array or list with one entry per sample, got {describe_line(x)}")
+        raise TypeError(f"{name} must be an array or list with one entry per sample, got {describe(x)}")
     return arr
 
 

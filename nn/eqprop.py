@@ -41,9 +41,9 @@ from typing import Any
 import numpy as np
 
 from autograd_engine import Value, dot, enable_grad, vsum
-from autograd_engine.validation import as_bool, as_int, as_real, is_real, numpy_rng
+from autograd_engine.validation import as_bool, as_int, as_real, describe, is_real, numpy_rng
 
-from .data import MAX_SAMPLES, Seed, as_array, describe_line
+from .data import MAX_SAMPLES, Seed, as_array, as_layer_sizes
 from .optim import as_learning_rate
 from .train import History, TrainingLoop, accuracy
 
@@ -152,19 +152,11 @@ class EqPropNetwork:
     def __init__(self, sizes: Sequence[int], *, eps: float | None = None, free_steps: int = 3000,
                  nudged_steps: int = 3000, tol: float = 1e-8, init_scale: float | Sequence[float] = 0.25,
                  bias_init: float = 0.25, seed: Seed = 0):
-        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
-            raise TypeError(f"sizes must be a list of layer sizes, got {describe_line(sizes)}")
-        sizes = [as_int(n, f"sizes[{i}]", minimum=1) for i, n in enumerate(sizes)]
-        if len(sizes) < 2:
-            raise ValueError(f"sizes must be at least two layer sizes >= 1 (inputs and outputs), got {sizes!r}")
-        weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-        if weights > MAX_WEIGHTS:
-            raise ValueError(f"sizes must make at most {MAX_WEIGHTS} weights (nn.eqprop.MAX_WEIGHTS), "
-                             f"got {weights} from {describe_line(sizes)}")
+        sizes = as_layer_sizes(sizes, MAX_WEIGHTS, "nn.eqprop.MAX_WEIGHTS")
         if eps is not None and not is_real(eps):
-            raise TypeError(f"eps must be None or a number > 0, got {describe_line(eps)}")
+            raise TypeError(f"eps must be None or a number > 0, got {describe(eps)}")
         if eps is not None and not (math.isfinite(eps) and eps > 0):
-            raise ValueError(f"eps must be None or a number > 0, got {describe_line(eps)}")
+            raise ValueError(f"eps must be None or a number > 0, got {describe(eps)}")
         self.sizes = sizes
         self.eps = None if eps is None else float(eps)
         self.free_steps = as_int(free_steps, "free_steps", minimum=1, maximum=MAX_STEPS)
@@ -175,7 +167,7 @@ class EqPropNetwork:
         elif isinstance(init_scale, (Sequence, np.ndarray)) and not isinstance(init_scale, (str, bytes)):
             scales = [as_real(v, f"init_scale[{i}]", finite=True, minimum=0) for i, v in enumerate(init_scale)]
         else:
-            raise TypeError(f"init_scale must be a number or one per layer of weights, got {describe_line(init_scale)}")
+            raise TypeError(f"init_scale must be a number or one per layer of weights, got {describe(init_scale)}")
         if len(scales) != len(sizes) - 1:
             raise ValueError(f"init_scale must be a number or one per layer of weights ({len(sizes) - 1}), "
                              f"got {init_scale!r}")
@@ -216,7 +208,7 @@ class EqPropNetwork:
         layers = len(self.sizes) - 1
         if not isinstance(states, (list, tuple)):
             raise TypeError(f"{name} must be a list of {layers} arrays (one per non-input layer), "
-                            f"got {describe_line(states)}")
+                            f"got {describe(states)}")
         if len(states) != layers:
             raise ValueError(f"{name} must be a list of {layers} arrays (one per non-input layer), got {len(states)}")
         out = []
@@ -233,7 +225,7 @@ class EqPropNetwork:
         if not isinstance(grads, (tuple, list)) or len(grads) != 2 or \
                 not all(isinstance(g, (tuple, list)) for g in grads):
             raise TypeError(f"{name} must be a pair (weight gradients, bias gradients) of lists of arrays, "
-                            f"got {describe_line(grads)}")
+                            f"got {describe(grads)}")
         out: Grads = ([], [])
         for kind, params, given, result in (("weight", self.weights, grads[0], out[0]),
                                             ("bias", self.biases, grads[1], out[1])):
@@ -334,7 +326,7 @@ class EqPropNetwork:
         steps = as_int(steps, "steps", minimum=1, maximum=MAX_STEPS)
         beta, d = self._nudge(beta, d, len(x))
         if not isinstance(phase, str):
-            raise TypeError(f"phase must be a str (the phase's name in errors), got {describe_line(phase)}")
+            raise TypeError(f"phase must be a str (the phase's name in errors), got {describe(phase)}")
         return self._relax(x, states, steps, beta, d, phase)
 
     def _relax(self, x: np.ndarray, states: list[np.ndarray], steps: int, beta: float = 0.0, d: Any = None,
@@ -505,10 +497,10 @@ class EqPropNetwork:
             raise ValueError(f"x must be one sample of {self.sizes[0]} inputs, got shape {x.shape}")
         if not isinstance(states, (list, tuple)) or len(states) != len(self.sizes) - 1:
             raise TypeError(f"states must be a list of {len(self.sizes) - 1} lists of Values (one per non-input "
-                            f"layer), got {describe_line(states)}")
+                            f"layer), got {describe(states)}")
         for i, (s, size) in enumerate(zip(states, self.sizes[1:])):
             if not isinstance(s, (list, tuple)) or not all(isinstance(v, Value) or is_real(v) for v in s):
-                raise TypeError(f"states[{i}] must be a list of Values, got {describe_line(s)}")
+                raise TypeError(f"states[{i}] must be a list of Values, got {describe(s)}")
             if len(s) != size:
                 raise ValueError(f"states[{i}] must hold {size} Values, got {len(s)}")
         beta = as_real(beta, "beta", finite=True)
@@ -550,7 +542,7 @@ class EqPropNetwork:
 
 def _check_net(net: Any) -> EqPropNetwork:
     if not isinstance(net, EqPropNetwork):
-        raise TypeError(f"net must be an EqPropNetwork, got {describe_line(net)}")
+        raise TypeError(f"net must be an EqPropNetwork, got {describe(net)}")
     return net
 
 
@@ -565,7 +557,7 @@ def compare_estimates(net: EqPropNetwork, x: Any, d: Any, betas: Sequence[float]
     x = net._inputs(x)
     d = net._targets(d, len(x))
     if isinstance(betas, (str, bytes)) or not isinstance(betas, (Sequence, np.ndarray)):
-        raise TypeError(f"betas must be a list of numbers > 0, got {describe_line(betas)}")
+        raise TypeError(f"betas must be a list of numbers > 0, got {describe(betas)}")
     betas = [as_real(b, f"betas[{i}]", finite=True, minimum=0, strict=True) for i, b in enumerate(betas)]
     if not betas:
         raise ValueError("betas must hold at least one beta, got an empty list")
@@ -603,7 +595,7 @@ def train(net: EqPropNetwork, x: Any, d: Any, *, epochs: int, lr: float, method:
     """
     _check_net(net)
     if not isinstance(method, str):
-        raise TypeError(f"method must be 'ep' or 'bptt', got {describe_line(method)}")
+        raise TypeError(f"method must be 'ep' or 'bptt', got {describe(method)}")
     if method not in ("ep", "bptt"):
         raise ValueError(f"method must be 'ep' or 'bptt', got {method!r}")
     x = net._inputs(x)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_engine import Value, dot
-from autograd_engine.validation import as_bool, describe, is_real, python_rng
+from autograd_engine.validation import as_bool, as_choice, describe, is_real, python_rng
 from autograd_engine.value import as_value
 
 from .module import Module, as_count, as_size, as_vector, check_parameters, config_arguments, register_module
@@ -41,31 +41,13 @@ NEURON_OPTIONS = ("nonlin", "activation", "init", "seed", "fused", "fan_out")
 
 
 def check_activation(activation: Any, name: str = "activation") -> str:
-    """``activation`` when it names one of ``ACTIVATIONS``, else an error naming the argument ``name``.
-
-    Raises:
-        TypeError: ``activation`` is not a str.
-        ValueError: it is not one of the names.
-    """
-    if not isinstance(activation, str):
-        raise TypeError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {describe(activation)}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
-    return activation
+    """``activation`` when it names one of ``ACTIVATIONS``, else an error naming the argument ``name``."""
+    return as_choice(activation, name, ACTIVATIONS)
 
 
 def check_init(init: Any) -> str:
-    """``init`` when it names one of ``INITS``, else an error naming the argument.
-
-    Raises:
-        TypeError: ``init`` is not a str.
-        ValueError: it is not one of the names.
-    """
-    if not isinstance(init, str):
-        raise TypeError(f"init must be one of {', '.join(INITS)}, got {describe(init)}")
-    if init not in INITS:
-        raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
-    return init
+    """``init`` when it names one of ``INITS``, else an error naming the argument."""
+    return as_choice(init, "init", INITS)
 
 
 def check_widths(nouts: Any, size: Callable[[Any, str], int] = as_size) -> list[int]:

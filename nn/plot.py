@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autograd_engine.validation import as_bool, as_int, as_real, is_real
+from autograd_engine.validation import as_bool, as_int, as_real, describe, is_real
 
-from .data import as_array, describe_line
+from .data import as_array
 from .train import History, predict
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def _figure(ax: Axes | None, size: tuple[float, float] = (5.0, 4.0)) -> tuple[Fi
 
     if ax is not None:
         if not isinstance(ax, Axes):
-            raise TypeError(f"ax must be matplotlib Axes or None, got {describe_line(ax)}")
+            raise TypeError(f"ax must be matplotlib Axes or None, got {describe(ax)}")
         return ax.figure, ax
     fig = Figure(figsize=size, layout="constrained")
     fig._repr_png_ = functools.partial(_png, fig)  # a notebook displays it without pyplot's inline backend
@@ -67,7 +67,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, ax: Axes | None = None
             or ``threshold`` out of range.
     """
     if not callable(model):
-        raise TypeError(f"model must be a Module or a function of one sample, got {describe_line(model)}")
+        raise TypeError(f"model must be a Module or a function of one sample, got {describe(model)}")
     X = as_array(X, "X", finite=True)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (n, 2) to draw a plane, got {X.shape}")
@@ -79,12 +79,12 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, ax: Axes | None = None
     except ValueError:  # ragged nested lists
         y = None
     if y is None or y.ndim != 1:
-        raise TypeError(f"y must be a list or 1-D array of labels, one per sample, got {describe_line(labels_given)}")
+        raise TypeError(f"y must be a list or 1-D array of labels, one per sample, got {describe(labels_given)}")
     if len(y) != len(X):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
     resolution = as_int(resolution, "resolution", minimum=2, maximum=MAX_RESOLUTION)
     if title is not None and not isinstance(title, str):
-        raise TypeError(f"title must be a str or None, got {describe_line(title)}")
+        raise TypeError(f"title must be a str or None, got {describe(title)}")
     if threshold is None:
         config = model.config() if hasattr(model, "config") else None
         threshold = 0.5 if config and config.get("output_activation") == "sigmoid" else 0.0
@@ -124,16 +124,16 @@ def plot_history(history: History | dict[str, list[Any]], *, ax: Axes | None = N
     """
     data = history.as_dict() if isinstance(history, History) else history
     if not isinstance(data, dict) or "loss" not in data:
-        raise TypeError(f"history must be a History or a dict with 'loss', got {describe_line(history)}")
+        raise TypeError(f"history must be a History or a dict with 'loss', got {describe(history)}")
     for key in ("loss", "accuracy", "lr"):
         values = data.get(key, [])
         if not isinstance(values, (list, tuple, np.ndarray)) or \
                 not all(is_real(v) or (v is None and key == "accuracy") for v in values):
-            raise TypeError(f"history[{key!r}] must be a list of numbers, got {describe_line(values)}")
+            raise TypeError(f"history[{key!r}] must be a list of numbers, got {describe(values)}")
     if not len(data["loss"]):
         raise ValueError("history['loss'] must hold at least one epoch, got an empty list")
     if label is not None and not isinstance(label, str):
-        raise TypeError(f"label must be a str or None, got {describe_line(label)}")
+        raise TypeError(f"label must be a str or None, got {describe(label)}")
     log = as_bool(log, "log")
     fig, ax = _figure(ax)
     epochs = np.arange(1, len(data["loss"]) + 1)

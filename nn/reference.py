@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd_engine.validation import as_int, as_real, numpy_rng
+from autograd_engine.validation import as_choice, as_int, as_real, describe, numpy_rng
 
-from .data import Seed, as_array, describe_line
+from .data import Seed, as_array, as_layer_sizes
 from .mlp import MLP
 from .optim import as_learning_rate
 from .train import MAX_EPOCHS
@@ -72,31 +72,23 @@ def _output(z: np.ndarray, output_activation: str) -> np.ndarray:
     return ACTIVATIONS[output_activation][0](z)
 
 
-def _name(value: Any, name: str, allowed: tuple[str, ...]) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {', '.join(allowed)}, got {describe_line(value)}")
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-    return value
-
-
 def _check(params: Any, activation: Any, output_activation: Any, cost: Any = None) -> Params:
     """The checked parameters, as float arrays; every other argument checked too."""
-    _name(activation, "activation", tuple(ACTIVATIONS))
-    _name(output_activation, "output_activation", (*ACTIVATIONS, "softmax"))
+    as_choice(activation, "activation", tuple(ACTIVATIONS))
+    as_choice(output_activation, "output_activation", (*ACTIVATIONS, "softmax"))
     if cost is not None:
-        _name(cost, "cost", ("mse", "cross_entropy"))
+        as_choice(cost, "cost", ("mse", "cross_entropy"))
         if cost == "cross_entropy" and output_activation not in ("softmax", "sigmoid"):
             raise ValueError(f"cost 'cross_entropy' needs a softmax output (classes) or a sigmoid output (binary), "
                              f"got output_activation {output_activation!r}")
     if not isinstance(params, (list, tuple)):
-        raise TypeError(f"params must be a list of (W, b) pairs, got {describe_line(params)}")
+        raise TypeError(f"params must be a list of (W, b) pairs, got {describe(params)}")
     if not params:
         raise ValueError("params must hold at least one (W, b) layer, got an empty list")
     checked: Params = []
     for i, layer in enumerate(params):
         if not isinstance(layer, (list, tuple)) or len(layer) != 2:
-            raise TypeError(f"params[{i}] must be a pair (W, b) of arrays, got {describe_line(layer)}")
+            raise TypeError(f"params[{i}] must be a pair (W, b) of arrays, got {describe(layer)}")
         W, b = as_array(layer[0], f"params[{i}][0]", finite=True), as_array(layer[1], f"params[{i}][1]", finite=True)
         if W.ndim != 2 or b.shape != (W.shape[0],) or 0 in W.shape:
             raise ValueError(f"layer {i}: W must be (n_out, n_in) and b (n_out,), got {W.shape} and {b.shape}")
@@ -142,7 +134,7 @@ def _targets(Y: Any, a: np.ndarray, cost: str, output_activation: str) -> np.nda
         Y = as_array(Y, "Y", ndim=(1, 2), finite=True).reshape(-1)
         if len(Y) != n or (np.round(Y) != Y).any() or (Y < 0).any() or (k <= Y).any():
             raise ValueError(f"Y must hold {n} class indices from 0 to {k - 1} (one per sample), "
-                             f"got {describe_line(Y)}")
+                             f"got {describe(Y)}")
         onehot = np.zeros_like(a)
         onehot[np.arange(n), Y.astype(int)] = 1.0
         return onehot
@@ -225,14 +217,7 @@ def init_params(sizes: Sequence[int], seed: Seed = 0, scale: float = 1.0) -> Par
         seed: an int, a ``numpy.random.Generator``, or None (seeded from Python's ``random``).
         scale: a finite number >= 0.
     """
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
-        raise TypeError(f"sizes must be a list of layer sizes, got {describe_line(sizes)}")
-    sizes = [as_int(n, f"sizes[{i}]", minimum=1) for i, n in enumerate(sizes)]
-    if len(sizes) < 2:
-        raise ValueError(f"sizes must be at least two layer sizes (inputs and outputs), got {sizes!r}")
-    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    if weights > MAX_WEIGHTS:
-        raise ValueError(f"sizes must make at most {MAX_WEIGHTS} weights (nn.reference.MAX_WEIGHTS), got {weights}")
+    sizes = as_layer_sizes(sizes, MAX_WEIGHTS, "nn.reference.MAX_WEIGHTS")
     scale = as_real(scale, "scale", finite=True, minimum=0)
     rng = numpy_rng(seed)
     return [(rng.uniform(-scale, scale, (n_out, n_in)), np.zeros(n_out)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
@@ -240,7 +225,7 @@ def init_params(sizes: Sequence[int], seed: Seed = 0, scale: float = 1.0) -> Par
 
 def _check_model(model: Any) -> MLP:
     if not isinstance(model, MLP):
-        raise TypeError(f"model must be an nn.MLP, got {describe_line(model)}")
+        raise TypeError(f"model must be an nn.MLP, got {describe(model)}")
     return model
 
 

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from autograd_engine import Value, enable_grad, no_grad, vsum
-from autograd_engine.validation import as_bool, as_int, as_real, is_real, numpy_rng
+from autograd_engine.validation import as_bool, as_int, as_real, describe, is_real, numpy_rng
 
-from .data import Seed, as_array, batches, describe_line
+from .data import Seed, as_array, batches
 from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
 from .module import Module
 from .optim import OPTIMIZERS, Optimizer, as_learning_rate
@@ -119,18 +119,18 @@ def _score(out: Any, i: int) -> float | list[float]:
             all(isinstance(o, Value) or is_real(o) for o in out):
         return [o.data if isinstance(o, Value) else float(o) for o in out]
     raise TypeError(f"outputs[{i}] must be a Value, a number, or a list of them (one per output), "
-                    f"got {describe_line(out)}")
+                    f"got {describe(out)}")
 
 
 def _scores(outputs: Any) -> list[Any]:
     if isinstance(outputs, np.ndarray):
         outputs = outputs.tolist()
     if not isinstance(outputs, (list, tuple)):
-        raise TypeError(f"outputs must be a list (or array) with one output per sample, got {describe_line(outputs)}")
+        raise TypeError(f"outputs must be a list (or array) with one output per sample, got {describe(outputs)}")
     scores = [_score(o, i) for i, o in enumerate(outputs)]
     kinds = {isinstance(s, list) and len(s) for s in scores}
     if len(kinds) > 1:
-        raise ValueError(f"outputs must all have the same number of values, got {describe_line(outputs)}")
+        raise ValueError(f"outputs must all have the same number of values, got {describe(outputs)}")
     return scores
 
 
@@ -138,12 +138,12 @@ def _loss_name(loss: Any) -> str:
     """The name of a loss given by name or function, or an error naming ``loss``."""
     if isinstance(loss, str):
         if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)} or a function, got {describe_line(loss)}")
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)} or a function, got {describe(loss)}")
         return {binary_cross_entropy: "binary_cross_entropy", cross_entropy: "cross_entropy", hinge: "hinge",
                 mse: "mse"}[LOSSES[loss]]
     if callable(loss):
         return getattr(loss, "__name__", "custom")
-    raise TypeError(f"loss must be a name ({', '.join(LOSSES)}) or a function, got {describe_line(loss)}")
+    raise TypeError(f"loss must be a name ({', '.join(LOSSES)}) or a function, got {describe(loss)}")
 
 
 def accuracy(outputs: Any, y: Any, loss: str | Callable[..., Value] = "hinge") -> float | None:
@@ -192,7 +192,7 @@ def accuracy(outputs: Any, y: Any, loss: str | Callable[..., Value] = "hinge") -
 
 def _check_model(model: Any) -> None:
     if not isinstance(model, Module) and not callable(model):
-        raise TypeError(f"model must be a Module or a function of one sample, got {describe_line(model)}")
+        raise TypeError(f"model must be a Module or a function of one sample, got {describe(model)}")
 
 
 def predict(model: Module | Callable[..., Any], X: Any) -> np.ndarray:
@@ -239,7 +239,7 @@ def _optimizer(optimizer: Any, model: Module) -> tuple[Optimizer | None, str | N
     if isinstance(optimizer, Optimizer):
         mine = {id(p) for p in model.parameters()}
         if not any(id(p) in mine for p in optimizer.params):
-            raise ValueError(f"optimizer must update the model's parameters, got {describe_line(optimizer)}, "
+            raise ValueError(f"optimizer must update the model's parameters, got {describe(optimizer)}, "
                              f"which holds none of them")
         return optimizer, None
     if optimizer is None:
@@ -247,9 +247,9 @@ def _optimizer(optimizer: Any, model: Module) -> tuple[Optimizer | None, str | N
     if isinstance(optimizer, str):
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be an Optimizer or one of {', '.join(OPTIMIZERS)}, "
-                             f"got {describe_line(optimizer)}")
+                             f"got {describe(optimizer)}")
         return None, optimizer
-    raise TypeError(f"optimizer must be an Optimizer or one of {', '.join(OPTIMIZERS)}, got {describe_line(optimizer)}")
+    raise TypeError(f"optimizer must be an Optimizer or one of {', '.join(OPTIMIZERS)}, got {describe(optimizer)}")
 
 
 def _schedule(schedule: Any, opt: Optimizer) -> Any:
@@ -258,9 +258,9 @@ def _schedule(schedule: Any, opt: Optimizer) -> Any:
     sched = schedule if callable(getattr(schedule, "step", None)) else schedule(opt) if callable(schedule) else None
     if sched is None or not callable(getattr(sched, "step", None)):
         raise TypeError(f"schedule must be a schedule (StepLR ...) or a function optimizer -> schedule, "
-                        f"got {describe_line(schedule)}")
+                        f"got {describe(schedule)}")
     if getattr(sched, "optimizer", opt) is not opt:
-        raise ValueError(f"schedule must step the optimizer fit uses, got {describe_line(sched)} built on another one")
+        raise ValueError(f"schedule must step the optimizer fit uses, got {describe(sched)} built on another one")
     return sched
 
 
@@ -304,7 +304,7 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
     1.0
     """
     if not isinstance(model, Module):
-        raise TypeError(f"model must be a Module, got {describe_line(model)}")
+        raise TypeError(f"model must be a Module, got {describe(model)}")
     rows = as_array(X, "X", ndim=2, finite=True).tolist()
     targets = as_array(y, "y", ndim=(1, 2), finite=True, dtype=None)
     if len(rows) != len(targets):
@@ -345,7 +345,7 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
                 outs = model.forward_batch(batch_rows)
                 value = loss_fn(outs, batch_targets)
                 if not isinstance(value, Value):
-                    raise TypeError(f"loss must return a Value, got {describe_line(value)}")
+                    raise TypeError(f"loss must return a Value, got {describe(value)}")
                 if l2:
                     value = value + l2 * vsum(p * p for p in params)
                 opt.zero_grad()
