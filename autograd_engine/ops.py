@@ -478,10 +478,21 @@ def _call(name: str, fwd: Callable[..., float], x: Any, *args: Any) -> Any:
             raise ValueError(f"{name}() expects a Value or a real number that fits in a float, "
                              f"got {describe(x)}") from None
         return fwd(v, *args)
-    method = getattr(type(x), name, None)
-    if method is None or isinstance(x, bool):
+    if not isinstance(x, _value_class()):  # not any object with an exp method: Decimal, arrays ...
         raise TypeError(f"{name}() expects a Value or a real number, got {describe(x)}")
-    return method(x, *args)
+    return getattr(x, name)(*args)
+
+
+_VALUE: Any = None
+
+
+def _value_class() -> type:
+    global _VALUE
+    if _VALUE is None:
+        from .value import Value  # value.py imports this module
+
+        _VALUE = Value
+    return _VALUE
 
 
 def exp(x: Value | float) -> Value | float:

@@ -1,5 +1,6 @@
 """Every op of the table: forward and derivative against an independent reference, and gradcheck."""
 
+import decimal
 import math
 import random
 from fractions import Fraction
@@ -200,6 +201,8 @@ _BAD_ARGUMENTS = [  # id part, argument, exception, words after "got"
 ]
 
 ERROR_CASES = [
+    ("exp-a-Decimal", lambda: ae.exp(decimal.Decimal(1)), TypeError,
+     r"^exp\(\) expects a Value or a real number, got Decimal Decimal\('1'\)$"),
     *[(f"{name}-{what}", lambda name=name, arg=arg: getattr(ae, name)(arg), exc,
        rf"^{name}\(\) expects a Value or a real number, got {words}")
       for name in sorted(ELEMENTWISE) for what, arg, exc, words in _BAD_ARGUMENTS],
