@@ -90,7 +90,8 @@ class AnomalyRecorder:
         kind = node_name(node, op)
         trace = self.traces.get(node)
         if not trace:
-            return f"{kind}: {what}; the node was created outside detect_anomaly()"
+            where = "a leaf (leaves are not traced)" if node._fn is None else "created outside detect_anomaly()"
+            return f"{kind}: {what}; the node is {where}"
         file, line, _ = trace[-1]
         lines = [f"{kind} created at {file}:{line}: {what}",
                  "Traceback of the node's creation (most recent call last):"]

@@ -73,6 +73,8 @@ class SetMode:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if not _outer_modes.get():
+            raise RuntimeError(f"{type(self).__name__}() exited without being entered in this thread or task")
         *rest, outer = _outer_modes.get()
         _outer_modes.set(tuple(rest))
         current_mode.set(outer)

@@ -492,5 +492,6 @@ def fresh_variable(x: Value | Number) -> Value:
     if not isinstance(x, Value):
         return Value(x)
     node = Value(x.data)
-    node._fn, node._x = ops.IDENTITY, x
+    node._fn = ops.IDENTITY  # recorded whatever the mode: set after construction, not through it
+    node._x, node._y = ops.IDENTITY.kind.layout((x,), None)
     return node

@@ -180,6 +180,14 @@ def same_non_finite(got, expected) -> bool:
     return math.isnan(got) if math.isnan(expected) else got == expected
 
 
+def test_a_leaf_made_inside_the_block_is_reported_as_a_leaf_not_as_made_outside():
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"^leaf \(label 'x'\): a hook gave the gradient nan; "
+                                                             r"the node is a leaf \(leaves are not traced\)$"):
+        x = Value(1.0, "x")
+        x.register_hook(lambda g: float("nan"))
+        (x * 2).backward()
+
+
 @pytest.mark.parametrize("seed", NON_FINITE)
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_non_finite_seed_names_the_root(seed, create_graph):
@@ -189,7 +197,7 @@ def test_non_finite_seed_names_the_root(seed, create_graph):
         y.backward(gradient=seed, create_graph=create_graph)
     assert info.value.node is y
     assert str(info.value).startswith(f"op '*' (label 'y'): the seed passed to backward() gave the gradient "
-                                      f"{float(seed)!r}; the node was created outside detect_anomaly()")
+                                      f"{float(seed)!r}; the node is created outside detect_anomaly()")
     assert x.grad == 0.0  # raised before anything was written
 
 

@@ -407,6 +407,12 @@ def test_decorating_a_coroutine_function_applies_while_it_runs():
     assert is_grad_enabled()
 
 
+def test_exit_without_enter_is_a_runtime_error_and_changes_nothing():
+    with pytest.raises(RuntimeError, match=r"^no_grad\(\) exited without being entered in this thread or task$"):
+        no_grad().__exit__(None, None, None)
+    assert is_grad_enabled()
+
+
 async def _async_gen():
     yield 1
 
