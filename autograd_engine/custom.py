@@ -88,8 +88,9 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
         A :class:`Primitive` (or, without ``forward``, a decorator that makes one).
 
     Raises:
-        TypeError: ``forward`` or ``vjp`` is not callable, or ``kind`` cannot be inferred.
-        ValueError: bad ``kind``, ``name`` or ``domain``.
+        TypeError: ``forward`` or ``vjp`` is not callable, ``kind`` cannot be inferred, or ``name``
+            or ``kind`` is not a str.
+        ValueError: an unknown ``kind``, a missing or taken ``name``, or a malformed ``domain``.
 
     >>> cube = primitive(lambda x: x ** 3, lambda g, x, out: g * 3 * x * x, name="cube_doc")
     >>> y = cube(Value(2.0))

@@ -175,7 +175,8 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[
     """The derivative of a scalar-valued ``f`` with respect to argument position ``argnums``.
 
     Each call gives every differentiated position a fresh variable (see the module
-    docstring): ``grad(lambda a, b: a * b, argnums=(0, 1))(x, x)`` is ``(x, x)``.
+    docstring): with ``x = Value(2.0)``, ``grad(lambda a, b: a * b, argnums=(0, 1))(x, x)`` is two new
+    Values of data ``2.0`` (one per position).
 
     Args:
         f: a function of scalars returning one Value or number; it is called with a fresh

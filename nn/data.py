@@ -129,8 +129,8 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: Seed = 0) -> tupl
 def make_xor(n_samples: int = 4, noise: float = 0.0, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """The XOR problem: label 1 where exactly one coordinate is 1.
 
-    With the default 4 samples it is the truth table, in order ``(0,0), (0,1), (1,0), (1,1)``;
-    more samples repeat the four corners (shuffled) with Gaussian ``noise``. Arguments and
+    With the defaults (4 samples, ``noise=0``) it is the truth table, in order ``(0,0), (0,1),
+    (1,0), (1,1)``; otherwise the four corners are repeated, shuffled, plus Gaussian ``noise``. Arguments and
     errors as in :func:`make_moons` (``n_samples`` >= 4).
 
     >>> X, y = make_xor()

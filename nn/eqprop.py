@@ -503,6 +503,7 @@ class EqPropNetwork:
                 raise TypeError(f"states[{i}] must be a list of Values, got {describe(s)}")
             if len(s) != size:
                 raise ValueError(f"states[{i}] must hold {size} Values, got {len(s)}")
+        states = [[v if isinstance(v, Value) else Value(v) for v in s] for s in states]  # numbers: constants
         beta = as_real(beta, "beta", finite=True)
         if beta:
             if d is None:

@@ -109,7 +109,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, ax: Axes | None = None
 
 def plot_history(history: History | dict[str, list[Any]], *, ax: Axes | None = None, label: str | None = None,
                  log: bool = False) -> Figure:
-    """Loss per epoch (and accuracy on a second axis, when recorded); returns the Figure.
+    """Loss per epoch (and accuracy on a second axis, when recorded and no ``label`` is given); returns the Figure.
 
     Args:
         history: what ``fit`` (or ``nn.eqprop.train``) returned, or its ``as_dict()``.
@@ -120,7 +120,7 @@ def plot_history(history: History | dict[str, list[Any]], *, ax: Axes | None = N
     Raises:
         TypeError: ``history`` is not a History or a dict of lists of numbers with "loss"; a
             ``label`` that is not a str, a ``log`` that is not a bool.
-        ValueError: the lists are empty or of different lengths.
+        ValueError: ``history['loss']`` is empty, or ``history['accuracy']`` (when given) has another length.
     """
     data = history.as_dict() if isinstance(history, History) else history
     if not isinstance(data, dict) or "loss" not in data:
@@ -132,6 +132,9 @@ def plot_history(history: History | dict[str, list[Any]], *, ax: Axes | None = N
             raise TypeError(f"history[{key!r}] must be a list of numbers, got {describe(values)}")
     if not len(data["loss"]):
         raise ValueError("history['loss'] must hold at least one epoch, got an empty list")
+    if len(data.get("accuracy", [])) not in (0, len(data["loss"])):
+        raise ValueError(f"history['accuracy'] must hold one entry per epoch ({len(data['loss'])}), "
+                         f"got {len(data['accuracy'])}")
     if label is not None and not isinstance(label, str):
         raise TypeError(f"label must be a str or None, got {describe(label)}")
     log = as_bool(log, "log")

@@ -70,8 +70,10 @@ def _depth(tree: Any) -> int:
 def save(model: Module, path: str | os.PathLike[str]) -> str:
     """Write ``model`` to ``path`` as JSON: format, version, architecture and every parameter.
 
-    The architecture is ``model.config()`` when every module inside is registered (all the
-    shipped ones are; see ``nn.register_module``), else ``null`` (load then needs ``into=``).
+    The architecture is ``model.config()`` (every shipped module has one; see
+    ``nn.register_module`` for your own), or ``null`` when a module inside has no ``config()``
+    of its own (load then needs ``into=``). A type that is not registered is written as it is;
+    ``load`` then asks for it to be registered, or for ``into=``.
     The file is replaced atomically, so a crash never leaves half a file. When ``path`` is a
     symbolic link, the file it points to is replaced and the link stays.
 

@@ -117,6 +117,13 @@ def train_xor(**kwargs):
 X4, D4 = xor_data()
 
 #: (id, call, exception, words in the message): the constructor, every method and train, one mistake each.
+def test_energy_value_takes_numbers_as_constant_states():
+    net = EqPropNetwork([2, 2, 1], seed=0)
+    as_numbers = net.energy_value([0.5, 0.5], [[0.1, 0.2], [0.3]])
+    as_values = net.energy_value([0.5, 0.5], [[Value(0.1), Value(0.2)], [Value(0.3)]])
+    assert as_numbers.data == as_values.data
+
+
 ERROR_CASES = [
     ("sizes-one-layer", lambda: EqPropNetwork([2]), ValueError, "sizes must be at least two"),
     ("sizes-zero", lambda: EqPropNetwork([2, 0, 1]), ValueError, r"sizes\[1\] must be an int >= 1, got 0"),

@@ -59,6 +59,8 @@ def boundary(**kwargs):
 
 #: (id, call, exception, words in the message): both plot functions, one mistake each.
 ERROR_CASES = [
+    ("plot_history-accuracy-of-another-length", lambda: plot_history({"loss": [1.0, 0.5, 0.2], "accuracy": [0.5]}),
+     ValueError, r"history\['accuracy'\] must hold one entry per epoch \(3\), got 1"),
     ("plot-decision-boundary-X-three-features",
      lambda: boundary(model=MLP(3, [1], seed=0), X=np.zeros((4, 3)), y=np.zeros(4)),
      ValueError, r"X must have shape \(n, 2\)"),
