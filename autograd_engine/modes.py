@@ -5,7 +5,8 @@ local to the thread (and asyncio task) that set it: ``no_grad()`` in one thread
 does not stop another thread from recording its graph. Modes compose: ``no_grad``
 inside ``detect_anomaly`` keeps anomaly detection on.
 
-Every mode works as a context manager and as a decorator. As a decorator it
+Every mode works as a context manager and as a decorator, called or bare
+(``@no_grad()`` or ``@no_grad``). As a decorator it
 enters a fresh context on each call, so one decorated function may run in many
 threads at once (and recursively); on a generator function the mode applies
 while the generator's body runs, each time it is resumed, and not in between; on
@@ -60,6 +61,14 @@ class SetMode:
     Subclasses say how they change the current mode in :meth:`change`. One instance
     may be entered from several threads or tasks at once, and nested in itself.
     """
+
+    def __new__(cls, func: Any = None) -> Any:
+        """``no_grad()`` makes a context manager; ``no_grad(f)`` (the bare ``@no_grad``) decorates ``f``."""
+        self = super().__new__(cls)
+        return self if func is None else self(func)
+
+    def __init__(self, func: Any = None) -> None:
+        pass
 
     def change(self, mode: Mode) -> Mode:
         """The mode to use inside the block, given the mode outside it."""

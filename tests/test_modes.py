@@ -407,6 +407,25 @@ def test_decorating_a_coroutine_function_applies_while_it_runs():
     assert is_grad_enabled()
 
 
+def test_bare_decorators_work_like_called_ones():
+    @no_grad
+    def off():
+        return is_grad_enabled()
+
+    @detect_anomaly
+    def watched():
+        return is_anomaly_enabled()
+
+    with no_grad():
+        @enable_grad
+        def on():
+            return is_grad_enabled()
+
+        assert on() is True and not is_grad_enabled()
+    assert off() is False and watched() is True
+    assert is_grad_enabled() and not is_anomaly_enabled()
+
+
 def test_exit_without_enter_is_a_runtime_error_and_changes_nothing():
     with pytest.raises(RuntimeError, match=r"^no_grad\(\) exited without being entered in this thread or task$"):
         no_grad().__exit__(None, None, None)
