@@ -100,11 +100,6 @@ ERROR_CASES = [
 ]
 
 
-@pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
-def test_error_cases(call, exc, pattern):
-    with pytest.raises(exc, match=pattern):
-        call()
-
 
 def test_batches_checks_its_arguments_when_called_not_when_iterated():
     with pytest.raises(ValueError, match="batch_size"):

@@ -2,7 +2,9 @@
 
 Every test file keeps the mistakes of the functions it tests in a module-level
 ``ERROR_CASES`` list of ``(id, call, exception type, regex of the message)``; this
-file gathers all of them into one parametrized table, and checks that every public
+file gathers all of them into one parametrized table and is the one place they run
+(a file runs its own rows again only to check more after each: that the mode is
+restored, that nothing was written ...). It also checks that every public
 function and class of both packages has at least one row (its name in a row's id).
 The rule each row checks: a user mistake raises ``TypeError`` or ``ValueError`` (or
 an ``OSError`` for files) whose message names the argument, the value received and

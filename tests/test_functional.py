@@ -241,11 +241,6 @@ def test_value_and_grad_takes_numpy_scalars_for_argnums_and_arguments():
     assert value_and_grad(lambda x: x * x, argnums=np.int64(0))(np.float64(1.5)) == (2.25, 3.0)
 
 
-@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
-def test_error_cases(call, exc, pattern):
-    with pytest.raises(exc, match=pattern):
-        call()
-
 
 # -- transforms ignore the caller's grad mode -----------------------------------------------------------
 

@@ -246,9 +246,3 @@ ERROR_CASES = [
     ("analytical_jacobian-f-returns-nothing", lambda: analytical_jacobian(lambda x: [], [1.0]), ValueError,
      r"^f must return a Value or a non-empty list of Values, got an empty list$"),
 ]
-
-
-@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
-def test_error_cases(call, exc, pattern):
-    with pytest.raises(exc, match=pattern):
-        call()

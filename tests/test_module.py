@@ -711,9 +711,3 @@ ERROR_CASES = [
     ("register_module-name-taken", lambda: nn.register_module(name="Linear")(Scale), ValueError,
      r"^the module name 'Linear' is already registered to nn.layers.Linear; register Scale under another name=$"),
 ]
-
-
-@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
-def test_error_cases(call, exc, pattern):
-    with pytest.raises(exc, match=pattern):
-        call()

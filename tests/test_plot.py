@@ -101,11 +101,6 @@ ERROR_CASES = [
 ]
 
 
-@pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
-def test_error_cases(call, exc, pattern):
-    with pytest.raises(exc, match=pattern):
-        call()
-
 
 def test_numpy_scalars_and_string_labels():
     X, _ = make_moons(10, seed=0)

@@ -464,9 +464,3 @@ ERROR_CASES = [
     ("load-max_parameters-too-small", _in_a_folder(lambda d: nn.load(_model_file(d), max_parameters=12)), ValueError,
      r"^'.*model.json' describes 13 parameters, more than max_parameters=12; pass a larger max_parameters= "),
 ]
-
-
-@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
-def test_error_cases(call, exc, pattern):
-    with pytest.raises(exc, match=pattern):
-        call()

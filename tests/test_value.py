@@ -339,9 +339,3 @@ ERROR_CASES = [
     ("softmax-item-a-str", lambda: softmax([_v, "x"]), TypeError,
      r"values\[1\] must be a Value or a real number, got str"),
 ]
-
-
-@pytest.mark.parametrize("call, exc, pattern", [case[1:] for case in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
-def test_error_cases(call, exc, pattern):
-    with pytest.raises(exc, match=pattern):
-        call()

@@ -499,9 +499,3 @@ ERROR_CASES = [
     ("show_backward-step-given", lambda: show_backward(_v, step=1), TypeError, r"takes no step option, got 1"),
     ("show_backward-rankdir-bad", lambda: show_backward(_v, rankdir=1), TypeError, r"rankdir must be .*got int 1"),
 ]
-
-
-@pytest.mark.parametrize("name, call, exc, pattern", ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
-def test_error_cases(name, call, exc, pattern):
-    with pytest.raises(exc, match=pattern):
-        call()
