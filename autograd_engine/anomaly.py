@@ -15,6 +15,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from .modes import Mode, SetMode, current_mode
+from .ops import is_value
 from .validation import node_name
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def _user_stack() -> list[tuple[str, int, str]]:
 
 
 def _number(v: Any) -> float:
-    return float(v.data if hasattr(v, "_fn") else v)
+    return float(v.data if is_value(v) else v)
 
 
 def _finite(v: Any) -> bool:

@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .ops import is_value
 from .validation import as_real, describe, is_real, node_name
 
 if TYPE_CHECKING:
@@ -93,12 +94,6 @@ def has_hooks() -> bool:
     return bool(_hooked)
 
 
-def _is_value(x: Any) -> bool:
-    from .value import Value  # value.py imports this module
-
-    return isinstance(x, Value)
-
-
 def _hook_name(hook: Callable[..., Any]) -> str:
     name = getattr(hook, "__qualname__", None)
     return repr(name) if isinstance(name, str) else describe(hook)
@@ -118,7 +113,7 @@ def run_hooks(node: Value, grad: Any) -> Any:
         if result is not None:
             if is_real(result):
                 result = as_real(result, f"the result of hook {_hook_name(hook)} on {node_name(node)}")
-            elif not _is_value(result):
+            elif not is_value(result):
                 raise TypeError(f"hook {_hook_name(hook)} on {node_name(node)} must return None, a real number "
                                 f"or a Value, got {describe(result)}")
             grad = result

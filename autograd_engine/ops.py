@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Kind", "KINDS", "UNARY", "PARAM", "BINARY", "NARY", "Op", "OPS", "register", "ieee", "IEEE_ERRORS",
     "call_forward", "call_vjp", "contributions", "parents_of", "param_of", "check_args",
-    "depth_first_order", "float_sweep",
+    "depth_first_order", "float_sweep", "is_value",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
 ]
 
@@ -478,7 +478,7 @@ def _call(name: str, fwd: Callable[..., float], x: Any, *args: Any) -> Any:
             raise ValueError(f"{name}() expects a Value or a real number that fits in a float, "
                              f"got {describe(x)}") from None
         return fwd(v, *args)
-    if not isinstance(x, _value_class()):  # not any object with an exp method: Decimal, arrays ...
+    if not is_value(x):  # not any object with an exp method: Decimal, arrays ...
         raise TypeError(f"{name}() expects a Value or a real number, got {describe(x)}")
     return getattr(x, name)(*args)
 
@@ -486,13 +486,14 @@ def _call(name: str, fwd: Callable[..., float], x: Any, *args: Any) -> Any:
 _VALUE: Any = None
 
 
-def _value_class() -> type:
+def is_value(x: Any) -> bool:
+    """``isinstance(x, Value)``, for the modules ``value.py`` imports (they cannot import it back)."""
     global _VALUE
     if _VALUE is None:
-        from .value import Value  # value.py imports this module
+        from .value import Value
 
         _VALUE = Value
-    return _VALUE
+    return isinstance(x, _VALUE)
 
 
 def exp(x: Value | float) -> Value | float:
