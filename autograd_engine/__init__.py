@@ -22,7 +22,22 @@ from .gradcheck import (
 )
 from .hooks import RemovableHandle
 from .modes import enable_grad, is_grad_enabled, no_grad
-from .ops import OPS, Op, cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
+from .ops import (
+    OPS,
+    Op,
+    cos,
+    exp,
+    leaky_relu,
+    log,
+    maximum,
+    relu,
+    sigmoid,
+    sin,
+    softplus,
+    sqrt,
+    stop_gradient,
+    tanh,
+)
 from .value import Value, apply, dot, logsumexp, softmax, vsum
 from .viz import GraphvizNotFoundError, draw_dot, save_graph, show_backward, to_dot
 
@@ -31,6 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Value", "vsum", "dot", "logsumexp", "softmax",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
+    "maximum", "stop_gradient",
     "grad", "value_and_grad", "jacobian", "hessian", "hvp", "jvp", "gradients", "backward_steps", "BackwardStep",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
     "gradcheck", "gradgradcheck", "GradcheckError", "RuleMismatch", "numerical_jacobian", "analytical_jacobian",

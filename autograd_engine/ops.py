@@ -44,6 +44,7 @@ __all__ = [
     "call_forward", "call_vjp", "contributions", "parents_of", "param_of", "check_args",
     "depth_first_order", "float_sweep", "is_value",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
+    "maximum", "stop_gradient",
 ]
 
 #: Sampling intervals for tests: each argument samples uniformly from one of its intervals.
@@ -135,6 +136,12 @@ def _softplus(x: float) -> float:
 
 def _relu(x: float) -> float:
     return 0.0 if x <= 0 else x  # nan stays nan
+
+
+def _maximum(x: float, y: float) -> float:
+    if x > y or x != x:  # nan in either argument gives nan
+        return x
+    return y if y > x or y != y else x
 
 
 def _leaky_relu(x: float, slope: float) -> float:
@@ -244,6 +251,10 @@ class Op:
         arity: number of arguments a test passes to a ``NARY`` op.
         doc: one line for tables and error messages.
         multiple_of: a ``NARY`` op takes a multiple of this many arguments (2 for ``dot``: ws then xs).
+        rule_is_derivative: True when ``vjp`` is the derivative of ``forward``, so the tests check it
+            against central differences and HIPS autograd. False declares a rule that deliberately is
+            not (``stop_gradient``: forward is the identity, the rule sends 0); the tests then check
+            such a rule against its closed form and check that central differences do disagree with it.
     """
 
     name: str
@@ -255,6 +266,7 @@ class Op:
     arity: int = 4
     doc: str = ""
     multiple_of: int = 1
+    rule_is_derivative: bool = True
 
 
 #: The registry of every primitive, keyed by name.
@@ -592,6 +604,53 @@ def cos(x: Value | float) -> Value | float:
     return _call("cos", _cos, x)
 
 
+def maximum(x: Value | float, y: Value | float) -> Value | float:
+    """The larger of ``x`` and ``y``; ``nan`` if either is ``nan``.
+
+    The derivative goes to the larger argument; at a tie (``x == y``) each gets half
+    of the incoming gradient, as ``torch.maximum`` does (so ``maximum(x, x)`` has
+    derivative 1). A float for two numbers, a new graph node when either is a Value.
+
+    Raises:
+        TypeError: an argument is neither a Value nor a real number.
+        ValueError: an argument is an int too large for a float.
+
+    >>> maximum(2.0, 3)
+    3.0
+    """
+    if is_value(x) or is_value(y):
+        x = x if is_value(x) else _VALUE(_real_arg(x, "x", "maximum"))
+        y = y if is_value(y) else _VALUE(_real_arg(y, "y", "maximum"))
+        return x.maximum(y)
+    return _maximum(_real_arg(x, "x", "maximum"), _real_arg(y, "y", "maximum"))
+
+
+def stop_gradient(x: Value | float) -> Value | float:
+    """``x`` itself, through which no gradient flows (PyTorch's ``detach``, JAX's ``stop_gradient``).
+
+    The node's rule sends 0 to its input, so ``x - stop_gradient(x)`` has value 0 and
+    derivative 1. Use it for values that shift a computation but must not be
+    differentiated (the max subtracted before a softmax), where a traced function
+    may not read ``.data`` (see ``trace``).
+
+    >>> stop_gradient(2.5)
+    2.5
+    """
+    return _call("stop_gradient", float, x)
+
+
+def _real_arg(x: Any, name: str, fn: str) -> float:
+    if type(x) is float:
+        return x
+    if not is_real(x):
+        raise TypeError(f"{fn}() expects {name} to be a Value or a real number, got {describe(x)}")
+    try:
+        return float(x)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{fn}() expects {name} to be a Value or a real number that fits in a float, "
+                         f"got {describe(x)}") from None
+
+
 # -- derivative rules that need more than one line ----------------------------------------------------
 
 
@@ -618,6 +677,14 @@ def _pow_const_vjp(g, x, c, out):
 def _dot_vjp(g, xs, out):
     n = len(xs) // 2
     return [g * x for x in xs[n:]] + [g * w for w in xs[:n]]
+
+
+def _maximum_vjp(g, x, y, out):
+    # As torch.maximum: the larger argument takes g, a tie splits it; nan sends g to both.
+    xd, yd = float(x), float(y)
+    if xd == yd:
+        return g * 0.5, g * 0.5
+    return (0.0 if xd < yd else g), (0.0 if xd > yd else g)
 
 
 def _abs_vjp(g, x, out):
@@ -661,5 +728,9 @@ LOGSUMEXP = register(Op("logsumexp", NARY, _logsumexp, lambda g, xs, out: [g * e
 SOFTMAX = register(Op("softmax", BINARY, lambda x, lse: _exp(x - lse),
                       lambda g, x, lse, out: (g * out, -g * out), (REALS, REALS),
                       doc="one softmax output: e ** (x - logsumexp(xs))"))
+MAXIMUM = register(Op("maximum", BINARY, _maximum, _maximum_vjp, (REALS, REALS),
+                      doc="the larger of x and y (a tie splits the gradient)"))
+STOP_GRADIENT = register(Op("stop_gradient", UNARY, float, lambda g, x, out: 0.0, (REALS,),
+                            doc="x, with no gradient flowing back", rule_is_derivative=False))
 IDENTITY = register(Op("identity", UNARY, float, lambda g, x, out: g, (REALS,),
                        doc="x itself: the fresh variable a transform gives each argument position"))

@@ -250,6 +250,19 @@ class Value:
         c = slope if type(slope) is float and math.isfinite(slope) else as_real(slope, "slope", finite=True)
         return Value(ops.LEAKY_RELU.forward(self.data, c), "", ops.LEAKY_RELU, self, c)
 
+    def maximum(self, other: Value | Number) -> Value:
+        """The larger of ``self`` and ``other`` (``nan`` if either is); a tie splits the gradient in half.
+
+        Raises:
+            TypeError: ``other`` is neither a Value nor a real number.
+        """
+        y = other if isinstance(other, Value) else as_value(other, "other")
+        return Value(ops.MAXIMUM.forward(self.data, y.data), "", ops.MAXIMUM, self, y)
+
+    def stop_gradient(self) -> Value:
+        """``self``'s value as a node through which no gradient flows (PyTorch's ``detach``)."""
+        return _unary(ops.STOP_GRADIENT, self)
+
     def softplus(self) -> Value:
         """``log(1 + e ** self)``, a smooth ReLU."""
         return _unary(ops.SOFTPLUS, self)

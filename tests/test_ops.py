@@ -41,6 +41,14 @@ REFERENCE = {
     "logsumexp": lambda a: a_logsumexp(a),
     "softmax": lambda a: anp.exp(a[0] - a[1]),
     "identity": lambda a: a[0],
+    "maximum": lambda a: anp.maximum(a[0], a[1]),
+    "stop_gradient": lambda a: a[0],
+}
+
+# Ops whose rule deliberately is not the derivative of their forward (Op.rule_is_derivative=False):
+# the closed form of the rule, (args, param) -> one gradient per input for an incoming gradient of 1.
+RULES_NOT_DERIVATIVES = {
+    "stop_gradient": lambda a, c: [0.0],
 }
 
 BUILTIN = sorted(REFERENCE)
@@ -48,6 +56,7 @@ BUILTIN = sorted(REFERENCE)
 
 def test_every_op_has_a_reference_and_every_reference_an_op():
     assert sorted(OPS) == BUILTIN
+    assert sorted(RULES_NOT_DERIVATIVES) == sorted(n for n, op in OPS.items() if not op.rule_is_derivative)
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -75,7 +84,10 @@ def test_forward_and_rule_match_autograd(name, rng):
         fn, arr = _reference_call(name, args, param)
         out = call_forward(op, args, param)
         assert out == pytest.approx(float(fn(arr)), rel=1e-12, abs=1e-12)
-        expected = autograd.grad(fn)(arr)
+        if op.rule_is_derivative:
+            expected = autograd.grad(fn)(arr)
+        else:
+            expected = RULES_NOT_DERIVATIVES[name](args, param)
         got = call_vjp(op, 1.0, args, out, param)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
@@ -92,7 +104,10 @@ def test_every_op_through_the_graph(name, check, kwargs, rng):
         def f(*xs, param=param):
             return apply(op, *xs, param=param)
 
-        assert check(f, args, **kwargs)
+        if op.rule_is_derivative:
+            assert check(f, args, **kwargs)
+        else:  # the declared rule is honoured by being checked to differ from the numerical derivative
+            assert not gradcheck(f, args, raise_exception=False)
 
 
 @pytest.mark.parametrize("name", BUILTIN)
@@ -158,12 +173,72 @@ ELEMENTWISE = {
     "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "tanh": math.tanh,
     "sigmoid": lambda x: 1 / (1 + math.exp(-x)), "relu": lambda x: max(x, 0.0),
     "leaky_relu": lambda x: x if x > 0 else 0.01 * x, "softplus": lambda x: math.log1p(math.exp(x)),
-    "sin": math.sin, "cos": math.cos,
+    "sin": math.sin, "cos": math.cos, "stop_gradient": lambda x: x,
 }
 
 
+TWO_ARGUMENT = {"maximum": max}
+
+
 def test_every_generic_function_is_public_and_listed_here():
-    assert sorted(ELEMENTWISE) == sorted(n for n in ae.ops.__all__ if n.islower() and n in ae.__all__)
+    listed = [*ELEMENTWISE, *TWO_ARGUMENT]
+    assert sorted(listed) == sorted(n for n in ae.ops.__all__ if n.islower() and n in ae.__all__)
+
+
+# -- maximum and stop_gradient: closed forms ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("x, y, value, dx, dy", [
+    (1.0, 3.0, 3.0, 0.0, 1.0),
+    (3.0, 1.0, 3.0, 1.0, 0.0),
+    (-2.0, -2.0, -2.0, 0.5, 0.5),  # a tie splits the gradient, as torch.maximum does
+    (0.0, -0.0, 0.0, 0.5, 0.5),
+    (-math.inf, 2.0, 2.0, 0.0, 1.0),
+])
+def test_maximum_value_and_gradients(x, y, value, dx, dy):
+    a, b = Value(x), Value(y)
+    out = ae.maximum(a, b)
+    out.backward()
+    assert out.op == "maximum" and out.data == value and (a.grad, b.grad) == (dx, dy)
+    assert ae.maximum(x, y) == value and type(ae.maximum(x, y)) is float
+
+
+def test_maximum_of_a_value_with_itself_has_derivative_one_and_nan_propagates():
+    x = Value(2.0)
+    (ae.maximum(x, x) * 3).backward()
+    assert x.grad == 3.0
+    for x, y in [(math.nan, 1.0), (1.0, math.nan), (math.nan, math.nan)]:
+        assert math.isnan(ae.maximum(x, y))
+        a, b = Value(x), Value(y)
+        out = a.maximum(b)
+        out.backward()
+        assert math.isnan(out.data) and (a.grad, b.grad) == (1.0, 1.0)  # torch sends g to both at nan
+
+
+def test_maximum_takes_numbers_on_either_side_and_numpy_scalars():
+    x = Value(1.0)
+    left, right = ae.maximum(2, x), ae.maximum(x, np.float32(0.5))
+    assert left.data == 2.0 and right.data == 1.0 and x in left.parents and x in right.parents
+    assert ae.maximum(np.int64(4), Fraction(9, 2)) == 4.5
+
+
+def test_stop_gradient_keeps_the_value_and_blocks_the_gradient():
+    x = Value(3.0)
+    y = x * x - ae.stop_gradient(x * x) + ae.stop_gradient(x)
+    y.backward()
+    assert y.data == 3.0 and x.grad == 6.0
+    assert x.stop_gradient().op == "stop_gradient" and ae.stop_gradient(2) == 2.0
+    z = Value(2.0)
+    ae.stop_gradient(z).backward()
+    assert z.grad == 0.0
+
+
+def test_stop_gradient_under_create_graph_blocks_second_derivatives_too():
+    x = Value(2.0)
+    g = ae.grad(lambda v: v * ae.stop_gradient(v * v))(x)  # d/dv of v * (v*v held constant) = v*v
+    assert g.data == 4.0
+    g.backward()
+    assert x.grad == 0.0  # the held-constant factor has no derivative, so neither has g
 
 
 @pytest.mark.parametrize("name", sorted(ELEMENTWISE))
@@ -201,6 +276,12 @@ _BAD_ARGUMENTS = [  # id part, argument, exception, words after "got"
 ]
 
 ERROR_CASES = [
+    *[(f"maximum-{side}-{what}", lambda side=side, arg=arg: ae.maximum(*((arg, 1.0) if side == "x" else (_x, arg))),
+       exc, rf"^(maximum\(\) expects {side} to be a Value or a real number|other must be a Value or a real number), "
+       rf"got {words}") for side in ("x", "y") for what, arg, exc, words in _BAD_ARGUMENTS],
+    ("maximum-x-too-big", lambda: ae.maximum(10**400, 1.0), ValueError,
+     r"^maximum\(\) expects x to be a Value or a real number that fits in a float, got int 1000"),
+    ("maximum-method-a-str", lambda: _x.maximum("1"), TypeError, r"^other must be a Value or a real number, got str"),
     ("exp-a-Decimal", lambda: ae.exp(decimal.Decimal(1)), TypeError,
      r"^exp\(\) expects a Value or a real number, got Decimal Decimal\('1'\)$"),
     *[(f"{name}-{what}", lambda name=name, arg=arg: getattr(ae, name)(arg), exc,
