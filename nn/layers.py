@@ -109,8 +109,9 @@ class SelfAttention(Module):
 
     For each head, ``softmax(q_t . k_u / sqrt(d))`` over the positions ``u`` (only
     ``u <= t`` when ``causal``) weighs the values ``v_u``; the heads are concatenated
-    and projected back to ``dim``. The attention weights of the last call are kept,
-    as floats, in ``attention[head][t][u]`` for plotting.
+    and projected back to ``dim``. The attention weights of the last call are read, as
+    floats, from ``attention[head][t][u]`` for plotting (the forward pass itself reads no
+    ``.data``, so it can be traced by ``autograd_engine.trace``).
 
     Args:
         dim: the size of each vector; must be divisible by ``heads``.
@@ -126,7 +127,13 @@ class SelfAttention(Module):
         rng = python_rng(seed)
         self.query, self.key, self.value, self.out = (Linear(self.dim, self.dim, bias=False, seed=rng)
                                                       for _ in range(4))
-        self.attention: list[list[list[float]]] = []
+        self._probs: list[list[list[Value]]] = []
+
+    @property
+    def attention(self) -> list[list[list[float]]]:
+        """The attention weights of the last call as floats, ``[head][t][u]`` (0 where ``u`` is masked)."""
+        return [[[p.data for p in probs] + [0.0] * (len(weights) - len(probs)) for probs in weights]
+                for weights in self._probs]
 
     def forward(self, xs: Sequence[Sequence[Value | float]]) -> list[Vector]:
         """One output vector per position of the sequence ``xs`` (a list of ``dim``-vectors).
@@ -147,7 +154,7 @@ class SelfAttention(Module):
         d = self.dim // self.heads
         scale = 1 / math.sqrt(d)
         heads_out: list[list[Value]] = [[] for _ in xs]
-        self.attention = []
+        self._probs = []
         for h in range(self.heads):
             cols = slice(h * d, (h + 1) * d)
             weights = []
@@ -155,9 +162,9 @@ class SelfAttention(Module):
                 visible = range(t + 1) if self.causal else range(len(xs))
                 scores = [dot(q[cols], ks[u][cols]) * scale for u in visible]
                 probs = softmax(scores)
-                weights.append([p.data for p in probs] + [0.0] * (len(xs) - len(probs)))
+                weights.append(probs)
                 heads_out[t] += [dot(probs, [vs[u][cols][j] for u in visible]) for j in range(d)]
-            self.attention.append(weights)
+            self._probs.append(weights)
         return [self.out(o) for o in heads_out]
 
     def config(self) -> dict[str, Any]:

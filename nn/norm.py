@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from autograd_engine import Value, vsum
@@ -10,9 +12,36 @@ from autograd_engine.validation import as_real, describe, is_real
 
 from .module import Module, as_count, as_size, as_vector, check_parameters, config_arguments, register_module
 
-__all__ = ["BatchNorm", "LayerNorm", "RMSNorm"]
+__all__ = ["BatchNorm", "LayerNorm", "RMSNorm", "deferred_statistics"]
 
 Vector = list[Value]
+
+#: Where BatchNorm puts its batch statistics inside :func:`deferred_statistics` (None: update at once).
+_PENDING: ContextVar[list[tuple[Any, ...]] | None] = ContextVar("batchnorm_statistics", default=None)
+
+
+@contextmanager
+def deferred_statistics() -> Iterator[list[tuple[Any, ...]]]:
+    """Inside the block, ``BatchNorm`` in training mode records its batch statistics instead of reading them.
+
+    Each training-mode ``forward_batch`` appends ``(module, feature, mean, var, n)`` per feature
+    to the list the block yields (``mean`` and ``var`` the batch's Values, ``n`` its size) and
+    leaves the running statistics alone, so the forward pass reads no ``.data`` and can be traced;
+    the caller applies the numbers afterwards with :meth:`BatchNorm.update_statistics`
+    (``fit(compile=True)`` makes them extra outputs of its program).
+
+    >>> bn = BatchNorm(1)
+    >>> with deferred_statistics() as stats:
+    ...     _ = bn.forward_batch([1.0, 3.0])
+    >>> len(stats), bn.running_mean, stats[0][2].data
+    (1, [0.0], 2.0)
+    """
+    pending: list[tuple[Any, ...]] = []
+    token = _PENDING.set(pending)
+    try:
+        yield pending
+    finally:
+        _PENDING.reset(token)
 
 
 def _eps(eps: Any) -> float:
@@ -82,9 +111,11 @@ class BatchNorm(Module):
                 centred = [c - mean for c in col]
                 var = vsum(c * c for c in centred) * (1.0 / n)
                 inv = (var + self.eps) ** -0.5
-                m = self.momentum
-                self.running_mean[j] = (1 - m) * self.running_mean[j] + m * mean.data
-                self.running_var[j] = (1 - m) * self.running_var[j] + m * var.data * n / (n - 1)
+                pending = _PENDING.get()
+                if pending is None:
+                    self.update_statistics(j, mean.data, var.data, n)
+                else:
+                    pending.append((self, j, mean, var, n))
                 normed = [c * inv for c in centred]
             else:
                 inv = (self.running_var[j] + self.eps) ** -0.5
@@ -92,6 +123,21 @@ class BatchNorm(Module):
             columns.append([v * self.gamma[j] + self.beta[j] for v in normed])
         out = [list(r) for r in zip(*columns)]
         return [o[0] if isinstance(x, Value) or is_real(x) else o for o, x in zip(out, xs)]
+
+    def update_statistics(self, feature: int, mean: float, var: float, n: int) -> None:
+        """Fold one batch's statistics of ``feature`` into the running ones (PyTorch's rule).
+
+        ``running_mean = (1 - momentum) * running_mean + momentum * mean``, and the same for
+        ``running_var`` with the unbiased variance ``var * n / (n - 1)``.
+
+        Args:
+            feature: the feature's index (0 .. num_features - 1).
+            mean, var: the batch's mean and (biased) variance of the feature, as floats.
+            n: the batch size (>= 2).
+        """
+        m = self.momentum
+        self.running_mean[feature] = (1 - m) * self.running_mean[feature] + m * mean
+        self.running_var[feature] = (1 - m) * self.running_var[feature] + m * var * n / (n - 1)
 
     def config(self) -> dict[str, Any]:
         """``{"type": "BatchNorm", "num_features", "eps", "momentum"}``."""

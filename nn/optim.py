@@ -1,10 +1,17 @@
-"""Optimizers with PyTorch's update formulas and defaults, learning-rate schedules, gradient clipping."""
+"""Optimizers with PyTorch's update formulas and defaults, learning-rate schedules, gradient clipping.
+
+Each optimizer updates its Values one by one (``step``), or, on the compiled path of ``fit``, the same
+numbers held in one NumPy array (``step_arrays``): the same formulas in the same order, so both give the
+same floats. The state (momentum buffers, moment estimates) moves between the two forms as needed.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from autograd_engine import Value
 from autograd_engine.validation import as_int, as_real, describe
@@ -84,6 +91,8 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter from its ``.grad`` (plus ``weight_decay * data``)."""
+        if self._array_state is not None:
+            self._state_to_lists()
         self.steps += 1
         wd = self.weight_decay
         for i, p in enumerate(self.params):
@@ -92,7 +101,53 @@ class Optimizer:
                 g += wd * p.data
             p.data -= self._update(i, g)
 
+    def step_arrays(self, data: np.ndarray, grad: np.ndarray) -> None:
+        """One step on arrays: ``data[i]`` and ``grad[i]`` stand for ``params[i].data`` and ``.grad``.
+
+        The update of :meth:`step` with the same formulas in the same order, so it gives the same
+        floats; ``data`` is updated in place and the Values are not touched (``fit`` writes them back).
+
+        Args:
+            data: float64 array of shape ``(len(params),)``, updated in place.
+            grad: float64 array of the same shape (not changed).
+
+        Raises:
+            TypeError: ``data`` or ``grad`` is not a float64 NumPy array.
+            ValueError: either has another shape than ``(len(params),)``.
+
+        >>> import numpy as np
+        >>> w = np.array([1.0]); SGD([Value(1.0)], lr=0.1).step_arrays(w, np.array([0.5])); w
+        array([0.95])
+        """
+        shape = (len(self.params),)
+        for name, a in (("data", data), ("grad", grad)):
+            if not isinstance(a, np.ndarray) or a.dtype != np.float64:
+                raise TypeError(f"{name} must be a float64 NumPy array, got {describe(a)}")
+            if a.shape != shape:
+                raise ValueError(f"{name} must have the shape {shape} (one entry per parameter), got {a.shape}")
+        if self._array_state is None:
+            self._array_state = self._state_to_arrays()
+        self.steps += 1
+        if self.weight_decay:
+            grad = grad + self.weight_decay * data
+        data -= self._update_arrays(grad, self._array_state)
+
+    # The state as lists of floats (``step``) or as arrays (``step_arrays``), whichever ran last.
+    _array_state: dict[str, np.ndarray] | None = None
+    _state_names: tuple[str, ...] = ()
+
+    def _state_to_arrays(self) -> dict[str, np.ndarray]:
+        return {name: np.array(getattr(self, name), dtype=float) for name in self._state_names}
+
+    def _state_to_lists(self) -> None:
+        for name, a in (self._array_state or {}).items():
+            setattr(self, name, a.tolist())
+        self._array_state = None
+
     def _update(self, i: int, g: float) -> float:
+        raise NotImplementedError
+
+    def _update_arrays(self, g: np.ndarray, state: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -118,6 +173,17 @@ class SGD(Optimizer):
             g = self._buf[i] = g if b is None else self.momentum * b + g
         return self._lr * g
 
+    def _state_to_arrays(self) -> dict[str, np.ndarray]:
+        if not self.momentum or self._buf[0] is None:  # no buffer yet: the first step starts it
+            return {}
+        return {"_buf": np.array(self._buf, dtype=float)}
+
+    def _update_arrays(self, g: np.ndarray, state: dict[str, np.ndarray]) -> np.ndarray:
+        if self.momentum:
+            b = state.get("_buf")
+            g = state["_buf"] = g.copy() if b is None else self.momentum * b + g
+        return self._lr * g
+
 
 class RMSprop(Optimizer):
     """RMSprop (PyTorch's defaults): ``s = alpha * s + (1 - alpha) * g^2``; ``p -= lr * g / (sqrt(s) + eps)``."""
@@ -131,11 +197,20 @@ class RMSprop(Optimizer):
         self._sq = [0.0] * len(self.params)
         self._buf = [0.0] * len(self.params)
 
+    _state_names = ("_sq", "_buf")
+
     def _update(self, i: int, g: float) -> float:
         self._sq[i] = self.alpha * self._sq[i] + (1 - self.alpha) * g * g
         step = g / (math.sqrt(self._sq[i]) + self.eps)
         if self.momentum:
             step = self._buf[i] = self.momentum * self._buf[i] + step
+        return self._lr * step
+
+    def _update_arrays(self, g: np.ndarray, state: dict[str, np.ndarray]) -> np.ndarray:
+        sq = state["_sq"] = self.alpha * state["_sq"] + (1 - self.alpha) * g * g
+        step = g / (np.sqrt(sq) + self.eps)
+        if self.momentum:
+            step = state["_buf"] = self.momentum * state["_buf"] + step
         return self._lr * step
 
 
@@ -158,6 +233,8 @@ class Adam(Optimizer):
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
 
+    _state_names = ("_m", "_v")
+
     def _update(self, i: int, g: float) -> float:
         b1, b2 = self.betas
         self._m[i] = b1 * self._m[i] + (1 - b1) * g
@@ -165,6 +242,14 @@ class Adam(Optimizer):
         m_hat = self._m[i] / (1 - b1**self.steps)
         v_hat = self._v[i] / (1 - b2**self.steps)
         return self._lr * m_hat / (math.sqrt(v_hat) + self.eps)
+
+    def _update_arrays(self, g: np.ndarray, state: dict[str, np.ndarray]) -> np.ndarray:
+        b1, b2 = self.betas
+        m = state["_m"] = b1 * state["_m"] + (1 - b1) * g
+        v = state["_v"] = b2 * state["_v"] + (1 - b2) * g * g
+        m_hat = m / (1 - b1**self.steps)
+        v_hat = v / (1 - b2**self.steps)
+        return self._lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 #: name -> optimizer class, for ``fit(optimizer="...")`` and the command line.

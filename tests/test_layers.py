@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from autograd_engine import Value, gradcheck, vsum
-from nn import Embedding, LayerNorm, Linear, RMSNorm, SelfAttention
+from nn import BatchNorm, Embedding, LayerNorm, Linear, RMSNorm, SelfAttention
+from nn.norm import deferred_statistics
 
 
 def data(vectors):
@@ -92,6 +93,34 @@ def test_self_attention_gradcheck():
         return vsum(v * w for v, w in zip(out[0] + out[1], [0.5, -1.0, 2.0, 0.3]))
 
     assert gradcheck(f, [0.1, -0.4, 0.8, 0.2])
+
+
+def test_self_attention_forward_reads_no_data():
+    # The weights are read when asked for, so the forward pass itself could be traced.
+    att = SelfAttention(2, seed=0)
+    X = [[1.0, 0.0], [0.5, -1.0]]
+    att(X)
+    first = att.attention
+    att([[0.0, 2.0], [1.0, 1.0]])
+    assert att.attention != first and att.attention[0][0] == [1.0, 0.0]
+    assert sum(att.attention[0][1]) == pytest.approx(1.0, rel=1e-15)
+
+
+def test_batchnorm_defers_its_statistics_inside_the_block():
+    data = [[1.0, 10.0], [3.0, 14.0], [8.0, 9.0]]
+    deferred, direct = BatchNorm(2, momentum=0.3), BatchNorm(2, momentum=0.3)
+    with deferred_statistics() as stats:
+        out = deferred.forward_batch(data)
+    assert deferred.running_mean == [0.0, 0.0] and deferred.running_var == [1.0, 1.0]
+    assert [(m is deferred, j, n) for m, j, _, _, n in stats] == [(True, 0, 3), (True, 1, 3)]
+    for m, j, mean, var, n in stats:
+        m.update_statistics(j, mean.data, var.data, n)
+    expected = direct.forward_batch(data)
+    assert [[v.data for v in o] for o in out] == [[v.data for v in o] for o in expected]
+    assert deferred.running_mean == direct.running_mean and deferred.running_var == direct.running_var
+    a = np.array(data)
+    np.testing.assert_allclose(direct.running_mean, 0.3 * a.mean(axis=0), rtol=1e-15)
+    np.testing.assert_allclose(direct.running_var, 0.7 + 0.3 * a.var(axis=0, ddof=1), rtol=1e-15)
 
 
 def test_self_attention_validation():

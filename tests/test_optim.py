@@ -70,12 +70,53 @@ def test_clip_grad_norm():
     assert clip_grad_norm(ps, 1.0) == 5.0 and (ps[0].grad, ps[1].grad) == pytest.approx((0.6, 0.8))
 
 
+OPTIMIZER_CASES = [
+    lambda ps: SGD(ps, lr=0.1),
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    lambda ps: RMSprop(ps, lr=0.01, momentum=0.5, weight_decay=0.1),
+    lambda ps: RMSprop(ps, lr=0.01),
+    lambda ps: Adam(ps, lr=0.01, weight_decay=0.02),
+]
+
+
+@pytest.mark.parametrize("make", OPTIMIZER_CASES)
+def test_step_arrays_gives_the_same_floats_as_step_and_hands_its_state_back(make):
+    # Six steps on Values against six on an array, switching to step() (and back) midway:
+    # the state moves between lists and arrays, and every parameter is bitwise the same.
+    rng = np.random.default_rng(7)
+    w0, grads = rng.normal(size=5), rng.normal(size=(6, 5))
+    ps = [Value(float(x)) for x in w0]
+    qs = [Value(float(x)) for x in w0]
+    by_value, mixed, w = make(ps), make(qs), w0.copy()
+    for k, g in enumerate(grads):
+        for p, gi in zip(ps, g):
+            p.grad = float(gi)
+        by_value.step()
+        if k in (2, 3):
+            for q, wi, gi in zip(qs, w, g):
+                q.data, q.grad = float(wi), float(gi)
+            mixed.step()
+            w = np.array([q.data for q in qs])
+        else:
+            g_in = g.copy()
+            mixed.step_arrays(w, g_in)
+            assert np.array_equal(g_in, g)  # the gradient is not changed
+        assert w.tolist() == [p.data for p in ps], k
+    assert mixed.steps == by_value.steps == 6
+
+
 def sgd(**kwargs):
     return SGD([Value(0.0)], **{"lr": 0.1, **kwargs})
 
 
 #: (id, call, exception, words in the message): every constructor argument and schedule, one mistake each.
 ERROR_CASES = [
+    ("sgd-step_arrays-list", lambda: sgd().step_arrays([0.0], np.zeros(1)), TypeError,
+     r"data must be a float64 NumPy array, got list"),
+    ("sgd-step_arrays-int-grad", lambda: sgd().step_arrays(np.zeros(1), np.zeros(1, dtype=int)), TypeError,
+     r"grad must be a float64 NumPy array, got"),
+    ("sgd-step_arrays-shape", lambda: sgd().step_arrays(np.zeros(2), np.zeros(2)), ValueError,
+     r"data must have the shape \(1,\) \(one entry per parameter\), got \(2,\)"),
     ("sgd-lr-zero", lambda: SGD([Value(0.0)], lr=0), ValueError, r"lr must be a finite number > 0, got 0\.0"),
     ("sgd-lr-negative", lambda: sgd(lr=-1), ValueError, r"lr must be a finite number > 0, got -1\.0"),
     ("sgd-lr-nan", lambda: sgd(lr=float("nan")), ValueError, r"lr must be a finite number > 0, got nan"),
