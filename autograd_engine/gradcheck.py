@@ -1,24 +1,57 @@
-"""Check derivatives against central finite differences, with readable failure reports."""
+"""Check derivatives against central finite differences, with readable failure reports.
+
+Two checkers, for two questions:
+
+* :func:`gradcheck` / :func:`gradgradcheck` (PyTorch's way): every entry of the Jacobian of
+  ``f`` (or of its gradient), one input and one output at a time. The report names the
+  output, the input, both numbers and the first node whose own rule is wrong. Use them to
+  test an op or a small function exactly, entry by entry.
+* :func:`check_grads` (JAX's and HIPS autograd's way): reverse mode (vector-Jacobian
+  products) and forward mode (``jvp``) along random directions, and with ``order=2`` the
+  derivatives of those derivatives in every combination (fwd-of-fwd, rev-of-fwd, fwd-of-rev,
+  rev-of-rev). A few directional checks cover a function of many inputs at the cost of a
+  few sweeps, and both modes are checked against each other. Use it for a function of
+  arrays, or to check forward mode and second derivatives.
+"""
 
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .backward import topological_order
-from .functional import derivatives
+from .anomaly import ReadableError, showing_gradients
+from .backward import gradients, topological_order
+from .functional import derivatives, grad, jvp
 from .modes import enable_grad
-from .ops import call_forward, contributions
-from .validation import as_bool, as_callable, as_real, describe, is_real
-from .value import Value
+from .ops import call_forward, contributions, parents_of
+from .validation import as_bool, as_callable, as_int, as_real, describe, is_real, numpy_rng
+from .value import Value, dot
 
 if TYPE_CHECKING:
+    import graphviz
     import numpy as np
 
-__all__ = ["GradcheckError", "RuleMismatch", "gradcheck", "gradgradcheck", "numerical_jacobian", "analytical_jacobian",
-           "check_node_rule"]
+__all__ = ["GradcheckError", "RuleMismatch", "gradcheck", "gradgradcheck", "check_grads", "numerical_jacobian",
+           "analytical_jacobian", "check_node_rule"]
+
+#: The most numbers of a point a failure message shows.
+_SHOWN = 8
+
+
+def format_point(xs: Sequence[float]) -> str:
+    """A point for a failure message: ``(0.8, -1.3)``, the first few numbers of a long one.
+
+    >>> format_point([0.8, -1.3]), format_point([0.5])
+    ('(0.8, -1.3)', '(0.5,)')
+    """
+    if len(xs) == 1:
+        return f"({xs[0]!r},)"
+    shown = ", ".join(repr(float(x)) for x in xs[:_SHOWN])
+    more = f", ... ({len(xs)} numbers)" if len(xs) > _SHOWN else ""
+    return f"({shown}{more})"
 
 
 @dataclass(frozen=True)
@@ -45,23 +78,33 @@ class RuleMismatch:
                 f"rule gives {self.rule!r}, central difference gives {self.numeric!r}")
 
 
-class GradcheckError(AssertionError):
-    """Raised by :func:`gradcheck` when an analytic derivative disagrees with finite differences.
+class GradcheckError(ReadableError, AssertionError):
+    """Raised by :func:`gradcheck`, :func:`gradgradcheck` and :func:`check_grads` when a derivative is wrong.
 
     Attributes:
-        output_index: which output of ``f`` (0 for a scalar function).
-        input_index: which input.
-        analytic: the derivative from ``backward()``.
+        output_index: which output of ``f`` (0 for a scalar function; for ``check_grads``, the output
+            of the checked function, None for a reverse-mode check, which sums all outputs).
+        input_index: which input (None for ``check_grads``, whose checks are along directions).
+        analytic: the derivative from the engine.
         numeric: the central difference.
         error: ``abs(analytic - numeric)``.
+        point: the inputs at which it was checked, as floats.
         mismatch: the first node whose local rule disagrees (a :class:`RuleMismatch`), or None.
         node: ``mismatch.node`` or None, for highlighting in a drawing.
-        outputs: the outputs of ``f`` in the graph that holds ``node``: draw the failing one with
-            ``draw_dot(err.outputs[err.output_index], highlight=err)``.
+        outputs: the outputs of ``f`` in the graph that holds ``node``, its inputs labelled
+            ``inputs[0]``, ``inputs[1]`` ...
+        grads: the gradients of the failing output, node -> float: what ``backward()`` gave there.
+        order, mode, direction: for ``check_grads``: the order (1 or 2), the mode (``"rev"``,
+            ``"fwd"``, ``"fwd of rev"`` ...) and the random direction of the failing check; None otherwise.
+
+    ``err.draw()`` draws the failing output with those gradients and the culprit in red. In a
+    notebook its traceback ends at your line (``Cell In[3], line 2``), the engine's frames left out.
     """
 
-    def __init__(self, message: str, *, output_index: int, input_index: int, analytic: float,
-                 numeric: float, mismatch: RuleMismatch | None, outputs: list[Value] | None = None):
+    def __init__(self, message: str, *, output_index: int | None, input_index: int | None, analytic: float,
+                 numeric: float, mismatch: RuleMismatch | None, outputs: list[Value] | None = None,
+                 point: Sequence[float] = (), grads: dict[Value, float] | None = None, order: int | None = None,
+                 mode: str | None = None, direction: Sequence[float] | None = None):
         super().__init__(message)
         self.output_index = output_index
         self.input_index = input_index
@@ -71,6 +114,28 @@ class GradcheckError(AssertionError):
         self.mismatch = mismatch
         self.node = mismatch.node if mismatch else None
         self.outputs = outputs or []
+        self.point = tuple(point)
+        self.grads = grads
+        self.order = order
+        self.mode = mode
+        self.direction = None if direction is None else tuple(direction)
+
+    def draw(self, **options: Any) -> graphviz.Digraph:
+        """The failing output's graph: gradients as ``backward()`` gave them, the culprit node in red.
+
+        Takes the options of :func:`~autograd_engine.to_dot` (``highlight`` is this error).
+
+        Raises:
+            ValueError: the error holds no graph (``check_grads`` failures in forward mode do not).
+            GraphvizNotFoundError: the ``dot`` program is missing.
+        """
+        from .viz import draw_dot
+
+        if not self.outputs:
+            raise ValueError("this GradcheckError holds no graph to draw")
+        root = self.outputs[self.output_index or 0]
+        with showing_gradients(root, self.grads):
+            return draw_dot(root, highlight=self, **options)
 
 
 def _as_outputs(result: Any) -> list[Value]:
@@ -99,8 +164,11 @@ def _validate(f: Any, inputs: Any, eps: Any = 1.0, atol: Any = 0.0, rtol: Any = 
     as_callable(f, "f")
     if type(inputs).__name__ == "ndarray":
         inputs = list(inputs.ravel())
-    if isinstance(inputs, (Value, str, bytes)) or is_real(inputs) or not isinstance(inputs, Sequence):
-        raise TypeError(f"inputs must be a sequence of numbers or Values, got {describe(inputs)}")
+    elif isinstance(inputs, Value) or is_real(inputs):  # one input
+        inputs = [inputs]
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
+        raise TypeError(f"inputs must be a number, a Value, or a sequence or NumPy array of them, "
+                        f"got {describe(inputs)}")
     if len(inputs) == 0:
         raise ValueError("inputs must not be empty, got an empty sequence")
     xs = []
@@ -132,7 +200,8 @@ def numerical_jacobian(f: Callable[..., Any], inputs: Sequence[float | Value], e
 
     Args:
         f: called with one Value per input; returns a Value or a list of Values (always as many).
-        inputs: the point: finite numbers, or Values (their ``data`` is used).
+        inputs: the point: a sequence or NumPy array of finite numbers or Values (their ``data`` is
+            used), or one number or Value.
         eps: the step, a finite number > 0.
 
     Raises:
@@ -175,11 +244,16 @@ def analytical_jacobian(f: Callable[..., Any], inputs: Sequence[float | Value]) 
     import numpy as np
 
     xs, _, _, _ = _validate(f, inputs, finite=False)
-    leaves = [Value(x) for x in xs]
+    leaves = _leaves(xs)
     with enable_grad():  # the derivatives are right inside no_grad too
         outs = _as_outputs(f(*leaves))
         return np.array([derivatives(out, leaves, create_graph=False) for out in outs], dtype=float).reshape(
             len(outs), len(leaves))
+
+
+def _leaves(xs: Sequence[float]) -> list[Value]:
+    """One fresh leaf per input, labelled ``inputs[i]`` as the messages name it."""
+    return [Value(x, f"inputs[{i}]") for i, x in enumerate(xs)]
 
 
 def _close(a: float, b: float, atol: float, rtol: float) -> bool:
@@ -191,7 +265,7 @@ def check_node_rule(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: fl
 
     Returns:
         The first disagreeing argument as a :class:`RuleMismatch`, or None when the rule
-        agrees (or the node is a leaf).
+        agrees (or the node is a leaf, or its forward is not finite within ``eps``: no evidence).
 
     >>> check_node_rule(Value(2.0) * 3) is None
     True
@@ -207,8 +281,24 @@ def check_node_rule(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: fl
         plus[j] += eps
         minus[j] -= eps
         numeric = (call_forward(fn, plus, c) - call_forward(fn, minus, c)) / (2 * eps)
+        if not math.isfinite(numeric):
+            continue  # the forward is not finite within eps of this input: no evidence against the rule
         if not _close(rule[j], numeric, atol, rtol):
             return RuleMismatch(node, fn.name, j, rule[j], numeric)
+    return None
+
+
+def _first_non_finite(outs: list[Value]) -> str | None:
+    """Where the first ``inf``/``nan`` of the graph comes from: a leaf holding it, or the op that made it."""
+    for out in outs:
+        for node in topological_order(out):
+            if math.isfinite(node.data):
+                continue
+            if node._fn is None:
+                return f"the leaf {node.label or '(no label)'!r} holds {node.data!r}"
+            label = f" (label {node.label!r})" if node.label else ""
+            inputs = ", ".join(repr(p.data) for p in parents_of(node))
+            return f"op {node.op!r}{label} gives {node.data!r} at its input(s) {inputs}"
     return None
 
 
@@ -237,9 +327,14 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float
     derivative rule disagrees with a central difference of its op's forward, which
     points at a faulty custom op.
 
+    The message names the point, and when a derivative is not finite there, where the
+    first ``inf``/``nan`` comes from. ``err.draw()`` draws the failing output with the
+    gradients ``backward()`` gave and the culprit node in red.
+
     Args:
         f: the function under test, taking one argument per input.
-        inputs: the point: finite numbers, or Values (their ``data`` is used).
+        inputs: the point: a sequence or NumPy array of finite numbers or Values (their ``data``
+            is used), or one number or Value for a function of one argument.
         eps: the finite-difference step, a finite number > 0.
         atol, rtol: absolute and relative tolerance, finite numbers >= 0.
         raise_exception: raise ``GradcheckError`` on failure (default) or return False.
@@ -254,7 +349,10 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float
 
     >>> gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
     True
+    >>> gradcheck(lambda x: x.exp(), 0.3)
+    True
     """
+    __tracebackhide__ = True
     return _check(f, inputs, eps, atol, rtol, raise_exception, "gradcheck", lambda k: f"output {k}")
 
 
@@ -273,6 +371,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: f
     >>> gradgradcheck(lambda x, y: (x * y).sin() + x.exp(), [0.3, 0.7])
     True
     """
+    __tracebackhide__ = True
     xs, eps, atol, rtol = _validate(f, inputs, eps, atol, rtol)
     n = len(xs)
 
@@ -288,6 +387,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: f
 
 def _check(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float, atol: float, rtol: float,
            raise_exception: bool, name: str, output_name: Callable[[int], str]) -> bool:
+    __tracebackhide__ = True
     xs, eps, atol, rtol = _validate(f, inputs, eps, atol, rtol)
     raise_exception = as_bool(raise_exception, "raise_exception")
     with enable_grad():  # a check must not pass because the caller's mode records nothing
@@ -296,6 +396,7 @@ def _check(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float, a
 
 def _compare(f: Callable[..., Any], xs: list[float], eps: float, atol: float, rtol: float,
              raise_exception: bool, name: str, output_name: Callable[[int], str]) -> bool:
+    __tracebackhide__ = True
     analytic = analytical_jacobian(f, xs)
     numeric = numerical_jacobian(f, xs, eps)
     if analytic.shape != numeric.shape:
@@ -308,12 +409,269 @@ def _compare(f: Callable[..., Any], xs: list[float], eps: float, atol: float, rt
                 continue
             if not raise_exception:
                 return False
-            outs = _as_outputs(f(*[Value(x) for x in xs]))
+            outs = _as_outputs(f(*_leaves(xs)))
             mismatch = _first_rule_mismatch(outs, eps, atol, rtol)
-            message = (f"{name} failed for {output_name(k)}, input {i}: analytic {a!r} vs numeric {n!r} "
-                       f"(error {abs(a - n):.6g} > tolerance {atol + rtol * abs(n):.6g})")
+            message = (f"{name} failed at inputs {format_point(xs)} for {output_name(k)}, input {i}: analytic {a!r} "
+                       f"vs numeric {n!r} {_error(a, n, atol, rtol)}")
             if mismatch:
                 message += f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}"
+            source = _first_non_finite(outs)
+            if source is not None:
+                message += f"\nf is not finite at this point: {source}"
+            elif not (_finite(a) and _finite(n)):
+                message += ("\na derivative is not finite at this point: the point is at (or within eps of) the "
+                            "edge of an op's domain; check at another point or with a smaller eps")
             raise GradcheckError(message, output_index=k, input_index=i, analytic=a, numeric=n,
-                                 mismatch=mismatch, outputs=outs)
+                                 mismatch=mismatch, outputs=outs, point=xs, grads=_gradients_of(outs[k]))
     return True
+
+
+def _finite(x: float) -> bool:
+    return math.isfinite(x)
+
+
+def _error(a: float, n: float, atol: float, rtol: float) -> str:
+    if _finite(a) and _finite(n):
+        return f"(error {abs(a - n):.6g} > tolerance {atol + rtol * abs(n):.6g})"
+    return "(not both finite)"
+
+
+def _gradients_of(out: Value) -> dict[Value, float]:
+    """What ``out.backward()`` would put in each ``.grad``, without touching any."""
+    return {v: float(g) for v, g in gradients(out).items()}
+
+
+# -- check_grads: JAX's and HIPS autograd's checker ------------------------------------------------------------
+
+MODES = ("fwd", "rev")
+#: The highest ``order`` of :func:`check_grads`: each order multiplies the checks by ``len(modes)``.
+MAX_ORDER = 3
+
+
+def check_grads(f: Callable[..., Any], args: Any, order: int = 2, modes: Sequence[str] = MODES, *,
+                eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: Any = 0) -> bool:
+    """Check reverse and forward mode along random directions, and (``order=2``) their derivatives too.
+
+    In the spirit of JAX's ``jax.test_util.check_grads`` and HIPS autograd's. At the point
+    ``args``, with ``v`` a random direction of the inputs and ``u`` random weights of the outputs:
+
+    * ``"fwd"``: forward mode, ``jvp(f, x, v)``, against the central difference
+      ``(f(x + eps v) - f(x - eps v)) / (2 eps)``, output by output;
+    * ``"rev"``: reverse mode, the vector-Jacobian product ``u . J``, dotted with ``v``, against
+      ``u . (f(x + eps v) - f(x - eps v)) / (2 eps)``;
+    * ``order=2``: the same checks, in every mode, of the function ``(x, v) -> jvp`` and of the
+      function ``(x, u) -> u . J``: fwd of fwd, rev of fwd, fwd of rev, rev of rev. They catch
+      a rule that is right as a number but not differentiable (written with ``math.cos``).
+
+    ``gradcheck`` checks every entry of the Jacobian, one sweep per output and two evaluations
+    per input: exact blame (this output, this input, this node's rule), for small functions.
+    ``check_grads`` checks a few random directions whatever the number of inputs, checks
+    forward mode and second derivatives as well, and takes arrays: use it for a function of
+    many inputs or to test ``jvp`` and ``grad(grad(f))``; use ``gradcheck`` to find the culprit.
+
+    Args:
+        f: the function, called with one argument per item of ``args``, each as given but with
+            Values for numbers: a number becomes a Value, a list a list of Values, a NumPy array an
+            object array of Values of the same shape. Returns a Value, a number, or a (nested)
+            list, tuple or NumPy array of them.
+        args: the point: a tuple or list of arguments (numbers, Values, lists, NumPy arrays, all
+            finite), or one number, Value or NumPy array for a function of one argument.
+        order: 1 (first derivatives) to 3.
+        modes: a tuple holding ``"fwd"``, ``"rev"`` or both.
+        eps: the finite-difference step, a finite number > 0.
+        atol, rtol: a derivative ``a`` passes when ``|a - n| <= atol + rtol * |n|`` (``n`` the central difference).
+        seed: the random directions' seed: an int >= 0, a NumPy Generator, or None (from ``random``).
+
+    Returns:
+        True when every check passes.
+
+    Raises:
+        GradcheckError: a check fails; the message names the order, the mode, the direction, the
+            point, both numbers, and the first node whose own rule disagrees (if one does).
+        TypeError, ValueError: a bad argument (the message names it), or ``f`` returns something
+            other than Values and numbers.
+
+    >>> check_grads(lambda x, w: (x * w).tanh(), (0.5, -1.5))
+    True
+    >>> import numpy as np
+    >>> check_grads(lambda xs: sum(xs ** 2), (np.array([1.0, 2.0, 3.0]),), order=1, modes=("rev",))
+    True
+    """
+    __tracebackhide__ = True
+    as_callable(f, "f")
+    arguments = _as_arguments(args)
+    point, rebuild = _flatten_arguments(arguments)
+    _check_arity(f, len(arguments))
+    order = as_int(order, "order", minimum=1)
+    if order > MAX_ORDER:
+        raise ValueError(f"order must be an int from 1 to {MAX_ORDER}, got {order}")
+    modes = _as_modes(modes)
+    eps = as_real(eps, "eps", finite=True, minimum=0, strict=True)
+    atol, rtol = as_real(atol, "atol", finite=True, minimum=0), as_real(rtol, "rtol", finite=True, minimum=0)
+    rng = numpy_rng(seed)
+
+    def flat_f(*xs: Any) -> list[Value]:
+        return _flat_outputs(f(*rebuild(list(xs))))
+
+    with enable_grad():  # the checks must not pass because the caller's mode records nothing
+        checker = _DirectionalChecker(flat_f, point, modes, rng, eps, atol, rtol)
+        checker.check(flat_f, point, order, 1, "", "f")
+    return True
+
+
+def _as_arguments(args: Any) -> list[Any]:
+    if isinstance(args, Value) or is_real(args) or type(args).__name__ == "ndarray":
+        return [args]
+    if not isinstance(args, (tuple, list)):
+        raise TypeError(f"args must be a tuple of arguments (numbers, Values, lists or NumPy arrays), "
+                        f"or one number or array, got {describe(args)}")
+    if not args:
+        raise ValueError(f"args must hold at least one argument, got an empty {type(args).__name__}")
+    return list(args)
+
+
+def _flatten_arguments(arguments: list[Any]) -> tuple[list[float], Callable[[list[Any]], list[Any]]]:
+    """The numbers of ``arguments`` in order, and the function that puts Values back in their places."""
+    flat: list[float] = []
+
+    def walk(a: Any, name: str) -> Any:
+        if isinstance(a, Value):
+            a = a.data
+        if is_real(a):
+            flat.append(as_real(a, name, finite=True))
+            return None
+        if type(a).__name__ == "ndarray":
+            import numpy as np
+
+            return ("array", a.shape, [walk(a[i], f"{name}[{', '.join(map(str, i))}]") for i in np.ndindex(a.shape)])
+        if isinstance(a, (list, tuple)):
+            return (type(a), [walk(x, f"{name}[{i}]") for i, x in enumerate(a)])
+        raise TypeError(f"{name} must be a number, a Value, a list of them or a NumPy array, got {describe(a)}")
+
+    shapes = [walk(a, f"args[{i}]") for i, a in enumerate(arguments)]
+    if not flat:
+        raise ValueError("args must hold at least one number to differentiate by, got none")
+
+    def rebuild(values: list[Any]) -> list[Any]:
+        it = iter(values)
+
+        def fill(shape: Any) -> Any:
+            if shape is None:
+                return next(it)
+            if shape[0] == "array":
+                import numpy as np
+
+                out = np.empty(len(shape[2]), dtype=object)
+                out[:] = [fill(s) for s in shape[2]]
+                return out.reshape(shape[1])
+            return shape[0](fill(s) for s in shape[1])
+
+        return [fill(shape) for shape in shapes]
+
+    return flat, rebuild
+
+
+def _flat_outputs(result: Any) -> list[Value]:
+    outs: list[Value] = []
+    stack = [("f's output", result)]
+    while stack:
+        name, item = stack.pop()
+        if type(item).__name__ == "ndarray":
+            item = list(item.ravel())
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed([(f"{name}[{i}]", x) for i, x in enumerate(item)]))
+        elif isinstance(item, Value):
+            outs.append(item)
+        elif is_real(item):
+            outs.append(Value(as_real(item, name)))
+        else:
+            raise TypeError(f"f must return a Value, a number, or a list or NumPy array of them; {name} is "
+                            f"{describe(item)}")
+    if not outs:
+        raise ValueError(f"f must return at least one Value or number, got {describe(result)}")
+    return outs
+
+
+def _as_modes(modes: Any) -> tuple[str, ...]:
+    if isinstance(modes, str) or not isinstance(modes, (tuple, list, set, frozenset)):
+        raise TypeError(f"modes must be a tuple of 'fwd' and/or 'rev', as in ('fwd', 'rev'), got {describe(modes)}")
+    if not modes:
+        raise ValueError("modes must name at least one of 'fwd' and 'rev', got an empty collection")
+    for m in modes:
+        if m not in MODES:
+            raise ValueError(f"modes must hold only 'fwd' and 'rev', got {describe(m)}")
+    return tuple(m for m in MODES if m in modes)
+
+
+class _DirectionalChecker:
+    """The checks of :func:`check_grads`, recursively over derived functions; the first failure raises."""
+
+    def __init__(self, f: Callable[..., list[Value]], point: list[float], modes: tuple[str, ...], rng: Any,
+                 eps: float, atol: float, rtol: float):
+        self.f, self.point, self.modes, self.rng = f, point, modes, rng
+        self.eps, self.atol, self.rtol = eps, atol, rtol
+
+    def evaluate(self, g: Callable[..., list[Value]], xs: Sequence[float]) -> list[float]:
+        return [o.data for o in g(*[Value(float(x)) for x in xs])]
+
+    def central(self, g: Callable[..., list[Value]], xs: list[float], v: Sequence[float]) -> list[float]:
+        plus = self.evaluate(g, [x + self.eps * d for x, d in zip(xs, v)])
+        minus = self.evaluate(g, [x - self.eps * d for x, d in zip(xs, v)])
+        return [(a - b) / (2 * self.eps) for a, b in zip(plus, minus)]
+
+    def check(self, g: Callable[..., list[Value]], xs: list[float], order: int, level: int, of: str,
+              checked: str) -> None:
+        """Check ``g`` (called ``checked`` in messages) at ``xs`` in every mode, and its derived functions."""
+        __tracebackhide__ = True
+        m = len(xs)
+        k = len(self.evaluate(g, xs))
+        for mode in self.modes:
+            name = f"{mode}{of}"
+            v = [float(d) for d in self.rng.standard_normal(m)]
+            numeric = self.central(g, xs, v)
+            if mode == "fwd":
+                _, tangent = jvp(g, xs, v)
+                for j, (a, n) in enumerate(zip(tangent, numeric)):
+                    self.compare(float(a), n, level, name, f"output {j} of the jvp of {checked} along direction "
+                                                           f"{format_point(v)}", v, j)
+                if order > 1:
+                    def forward(*a: Any, g: Any = g, m: int = m) -> list[Value]:
+                        return list(jvp(g, list(a[:m]), list(a[m:]))[1])
+                    self.check(forward, xs + v, order - 1, level + 1, f" of {mode}",
+                               f"(the jvp of {checked} along {format_point(v)})")
+            else:
+                u = [float(w) for w in self.rng.standard_normal(k)]
+                vjp = _vjp(g, m)(*xs, *u)
+                a = math.fsum(float(d) * t for d, t in zip(vjp, v))
+                n = math.fsum(w * d for w, d in zip(u, numeric))
+                self.compare(a, n, level, name, f"the vector-Jacobian product of {checked} with output weights "
+                                                f"{format_point(u)}, dotted with direction {format_point(v)}", v, None)
+                if order > 1:
+                    def reverse(*a: Any, g: Any = g, m: int = m) -> list[Value]:
+                        return list(_vjp(g, m)(*a))
+                    self.check(reverse, xs + u, order - 1, level + 1, f" of {mode}",
+                               f"(the vector-Jacobian product of {checked} with weights {format_point(u)})")
+
+    def compare(self, a: float, n: float, level: int, mode: str, what: str, direction: list[float],
+                output: int | None) -> None:
+        __tracebackhide__ = True
+        if _close(a, n, self.atol, self.rtol):
+            return
+        outs = self.f(*_leaves(self.point))
+        mismatch = _first_rule_mismatch(outs, self.eps, self.atol, self.rtol)
+        message = (f"check_grads failed at order {level}, mode {mode!r}, at the point {format_point(self.point)}: "
+                   f"{what}: analytic {a!r} vs numeric {n!r} {_error(a, n, self.atol, self.rtol)}")
+        if mismatch:
+            message += f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}"
+        source = _first_non_finite(outs)
+        if source is not None:
+            message += f"\nf is not finite at this point: {source}"
+        index = output if output is not None and output < len(outs) else 0
+        raise GradcheckError(message, output_index=index, input_index=None, analytic=a, numeric=n,
+                             mismatch=mismatch, outputs=outs, point=self.point, grads=_gradients_of(outs[index]),
+                             order=level, mode=mode, direction=direction)
+
+
+def _vjp(g: Callable[..., list[Value]], m: int) -> Callable[..., Any]:
+    """``(x_1..x_m, u_1..u_k) -> u . J(x)``, the reverse-mode product of ``g``, itself differentiable."""
+    return grad(lambda *a: dot(list(a[m:]), g(*a[:m])), argnums=tuple(range(m)))

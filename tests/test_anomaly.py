@@ -271,6 +271,56 @@ def test_overflowing_sum_is_caught_with_create_graph_too():
         y.backward(create_graph=True)
 
 
+# -- failure drawings: the gradients as they stood ------------------------------------------------------------
+
+
+def test_a_backward_failure_keeps_the_gradients_as_they_stood_and_draws_them():
+    from autograd_engine.viz import format_number
+
+    with detect_anomaly():
+        x = Value(0.0, "x")
+        w = Value(3.0, "w")
+        distance = labelled((x * x).sqrt(), "distance")
+        loss = labelled(distance * w + w, "loss")
+        with pytest.raises(AnomalyError) as info:
+            loss.backward()
+    err = info.value
+    assert err.node is distance and err.root is loss
+    square = distance.parents[0]
+    # reached: loss (1), distance * w (1), distance (w = 3), w (distance + 1 = 1); the sqrt rule sent inf to x * x
+    assert err.grads[loss] == 1.0 and err.grads[distance] == 3.0 and err.grads[w] == 1.0
+    assert err.grads[square] == math.inf
+    assert x not in err.grads  # not reached yet: drawn as 0
+    assert (x.grad, w.grad, distance.grad) == (0.0, 0.0, 0.0)  # nothing written by the failed backward
+    source = err.draw().source
+    assert "distance | data 0.0000 | grad 3.0000" in source and "grad inf" in source
+    assert "w | data 3.0000 | grad 1.0000" in source
+    assert "#c0392b" in source  # the culprit in red
+    assert (x.grad, w.grad, distance.grad) == (0.0, 0.0, 0.0)  # drawing left them as they were
+    assert format_number(err.grads[distance]) == "3.0000"
+
+
+def test_a_hook_failure_shows_the_hooks_result_and_a_forward_failure_draws_the_node():
+    with detect_anomaly():
+        x = Value(2.0, "x")
+        h = labelled(x * 3, "h")
+        h.register_hook(lambda g: math.nan)
+        with pytest.raises(AnomalyError) as info:
+            (h * h).backward()
+    assert math.isnan(info.value.grads[h]) and "h | data 6.0000 | grad nan" in info.value.draw().source
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        Value(-1.0, "x").log()
+    assert info.value.grads is None and info.value.root is info.value.node
+    assert "grad 0.0000" in info.value.draw().source
+
+
+def test_a_nan_leaf_is_blamed_not_the_first_op_that_uses_it():
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        Value(1.0, "a") * Value(math.nan, "b")
+    assert ("forward produced nan because its input 1 is a leaf (label 'b') holding nan: the nan came in from that "
+            "input, this op did not make it") in str(info.value)
+
+
 ERROR_CASES = [
     ("anomaly-nan-seed", lambda: _in_anomaly(lambda: labelled(Value(1.0) * 2, "y").backward(math.nan)), AnomalyError,
      r"op '\*' \(label 'y'\).*: the seed passed to backward\(\) gave the gradient nan"),

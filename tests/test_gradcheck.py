@@ -50,8 +50,8 @@ def test_wrong_rule_report_names_everything(bad_sin):
     assert err.numeric == pytest.approx(2 * 1.5 * math.cos(0.75), rel=1e-6)
     assert err.error == pytest.approx(abs(err.analytic - err.numeric))
     message = str(err)
-    assert re.match(r"gradcheck failed for output 1, input 0: analytic [-\d.e]+ vs numeric [-\d.e]+ "
-                    r"\(error [\d.e-]+ > tolerance [\d.e-]+\)", message)
+    assert re.match(r"gradcheck failed at inputs \(0.5, 1.5\) for output 1, input 0: analytic [-\d.e]+ vs numeric "
+                    r"[-\d.e]+ \(error [\d.e-]+ > tolerance [\d.e-]+\)", message)
     assert ("first node whose derivative rule disagrees with central differences: op 'bad_sin' (label 'h'), "
             "argument 0: rule gives") in message
     assert err.mismatch.op == "bad_sin" and err.node.label == "h" and err.node is err.mismatch.node
@@ -90,7 +90,7 @@ def test_jacobians_have_outputs_by_inputs_shape():
 
 @pytest.mark.parametrize("kwargs, exc, pattern", [
     ({"f": 3}, TypeError, "f must be callable, got int"),
-    ({"inputs": 1.0}, TypeError, "inputs must be a sequence of numbers or Values, got float"),
+    ({"inputs": {1.0}}, TypeError, "inputs must be a number, a Value, or a sequence or NumPy array of them, got set"),
     ({"inputs": []}, ValueError, "inputs must not be empty"),
     ({"inputs": [1.0, "a"]}, TypeError, r"inputs\[1\] must be a number or a Value, got str"),
     ({"eps": 0}, ValueError, "eps must be a finite number > 0, got 0.0"),
@@ -132,6 +132,78 @@ def test_a_function_with_varargs_or_defaults_takes_one_argument_per_input():
     assert gradcheck(max, [1.0, 2.0])  # a builtin without a readable signature is simply called
 
 
+def test_one_number_a_value_and_arrays_of_any_shape_are_points():
+    assert gradcheck(lambda x: x.exp(), 0.3)
+    assert gradcheck(lambda x: x * x, Value(2.0))
+    assert gradcheck(lambda x: x * x, np.float32(2.0))
+    assert gradgradcheck(lambda x, y, z, w: x * y * z.sin() * w, np.array([[0.1, 0.2], [0.3, 0.4]]))
+    np.testing.assert_allclose(numerical_jacobian(lambda x: x ** 3, 2.0), [[12.0]], rtol=1e-8)
+    assert analytical_jacobian(lambda x: x ** 3, np.array(2.0))[0, 0] == 12.0
+
+
+def test_failure_drawing_shows_the_gradients_backward_gave_not_zeros(bad_sin):
+    from autograd_engine.viz import format_number
+
+    def f(x, y):
+        h = apply(bad_sin, x * y)
+        h.label = "h"
+        return h * 2
+
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(f, [0.5, 1.5])
+    err = info.value
+    assert err.point == (0.5, 1.5)
+    root = err.outputs[0]
+    x, y = (p for p in _leaves_of(root))
+    assert (x.label, y.label) == ("inputs[0]", "inputs[1]")
+    # what backward gives with the wrong rule: dh = 2, d(xy) = 2 sin(xy), dx = 2 y sin(xy)
+    assert err.grads[err.node] == 2.0
+    assert err.grads[x] == pytest.approx(2 * 1.5 * math.sin(0.75), rel=1e-15)
+    source = err.draw().source
+    assert f"grad {format_number(2 * 1.5 * math.sin(0.75))}" in source
+    assert f"grad {format_number(2 * 0.5 * math.sin(0.75))}" in source
+    assert "#c0392b" in source  # the culprit, in red
+    assert x.grad == 0.0 and err.node.grad == 0.0  # the nodes' own .grad are left as they were
+
+
+def _leaves_of(root):
+    from autograd_engine import topological_order
+
+    return [v for v in topological_order(root) if v.is_leaf and v.label.startswith("inputs[")]
+
+
+def test_a_point_outside_the_domain_blames_the_op_that_makes_the_nan_not_its_rule():
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: (x - 1).log(), 0.5)
+    message = str(info.value)
+    assert message.startswith("gradcheck failed at inputs (0.5,) for output 0, input 0: analytic -2.0 vs numeric nan "
+                              "(not both finite)")
+    assert message.endswith("f is not finite at this point: op 'log' gives nan at its input(s) -0.5")
+    assert "rule" not in message  # the log rule is right: no node is blamed for it
+
+
+def test_a_nan_leaf_inside_f_is_blamed_by_its_label():
+    w = Value(math.nan, "w")
+    with pytest.raises(GradcheckError, match=r"f is not finite at this point: the leaf 'w' holds nan$"):
+        gradcheck(lambda x: x * w + x, [1.0])
+
+
+def test_a_point_at_the_edge_of_the_domain_says_so():
+    with pytest.raises(GradcheckError, match=r"a derivative is not finite at this point: the point is at \(or "
+                                             r"within eps of\) the edge of an op's domain"):
+        gradcheck(lambda x: x.sqrt(), 1e-7)
+
+
+def test_a_nan_input_is_blamed_by_its_position_in_anomaly_mode():
+    from autograd_engine import AnomalyError, detect_anomaly
+
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        analytical_jacobian(lambda x, y: x * y + x, [1.0, math.nan])
+    assert info.value.node.op == "*"
+    assert ("forward produced nan because its input 1 is a leaf (label 'inputs[1]') holding nan: the nan came in "
+            "from that input, this op did not make it") in str(info.value)
+
+
 def _square(x):
     return x * x
 
@@ -144,13 +216,11 @@ ERROR_CASES = [
     ("gradcheck-f-takes-keywords-only", lambda: gradcheck(lambda *, x: x, [1.0]), TypeError,
      r"^f must take 1 positional argument\(s\), one per input, got function"),
     ("gradcheck-inputs-none", lambda: gradcheck(_square, None), TypeError,
-     r"^inputs must be a sequence of numbers or Values, got NoneType None$"),
+     r"^inputs must be a number, a Value, or a sequence or NumPy array of them, got NoneType None$"),
     ("gradcheck-inputs-a-str", lambda: gradcheck(_square, "1"), TypeError,
-     r"^inputs must be a sequence of numbers or Values, got str '1'$"),
-    ("gradcheck-inputs-a-value", lambda: gradcheck(_square, Value(1.0)), TypeError,
-     r"^inputs must be a sequence of numbers or Values, got Value Value"),
+     r"^inputs must be a number, a Value, or a sequence or NumPy array of them, got str '1'$"),
     ("gradcheck-inputs-a-set", lambda: gradcheck(_square, {1.0}), TypeError,
-     r"^inputs must be a sequence of numbers or Values, got set \{1.0\}$"),
+     r"^inputs must be a number, a Value, or a sequence or NumPy array of them, got set \{1.0\}$"),
     ("gradcheck-inputs-empty", lambda: gradcheck(_square, ()), ValueError,
      r"^inputs must not be empty, got an empty sequence$"),
     ("gradcheck-inputs-nested", lambda: gradcheck(_square, [[1.0]]), TypeError,
@@ -216,8 +286,16 @@ ERROR_CASES = [
      r"^f must return a Value or a list of Values; the output is a str 's'$"),
     ("numerical_jacobian-f-a-str", lambda: numerical_jacobian("f", [1.0]), TypeError,
      r"^f must be callable, got str 'f'$"),
-    ("numerical_jacobian-inputs-a-number", lambda: numerical_jacobian(_square, 1.0), TypeError,
-     r"^inputs must be a sequence of numbers or Values, got float 1.0$"),
+    ("numerical_jacobian-inputs-a-dict", lambda: numerical_jacobian(_square, {"x": 1.0}), TypeError,
+     r"^inputs must be a number, a Value, or a sequence or NumPy array of them, got dict"),
+    ("gradcheck-inputs-a-complex-number", lambda: gradcheck(_square, 1j), TypeError,
+     r"^inputs must be a number, a Value, or a sequence or NumPy array of them, got complex 1j$"),
+    ("gradcheck-inputs-an-array-with-nan", lambda: gradcheck(_square, np.array([np.nan])), ValueError,
+     r"^inputs\[0\] must be a finite number, got nan$"),
+    ("gradcheck-inputs-a-bare-nan", lambda: gradcheck(_square, math.nan), ValueError,
+     r"^inputs\[0\] must be a finite number, got nan$"),
+    ("gradcheck-inputs-an-array-of-str", lambda: gradcheck(_square, np.array(["a"])), TypeError,
+     r"^inputs\[0\] must be a number or a Value, got str"),
     ("numerical_jacobian-inputs-item-none", lambda: numerical_jacobian(_square, [None]), TypeError,
      r"^inputs\[0\] must be a number or a Value, got NoneType None$"),
     ("numerical_jacobian-inputs-item-nan", lambda: numerical_jacobian(_square, [math.nan]), ValueError,
@@ -236,7 +314,7 @@ ERROR_CASES = [
     ("analytical_jacobian-f-none", lambda: analytical_jacobian(None, [1.0]), TypeError,
      r"^f must be callable, got NoneType None$"),
     ("analytical_jacobian-inputs-a-str", lambda: analytical_jacobian(_square, "12"), TypeError,
-     r"^inputs must be a sequence of numbers or Values, got str '12'$"),
+     r"^inputs must be a number, a Value, or a sequence or NumPy array of them, got str '12'$"),
     ("analytical_jacobian-inputs-empty", lambda: analytical_jacobian(_square, []), ValueError,
      r"^inputs must not be empty, got an empty sequence$"),
     ("analytical_jacobian-inputs-item-a-str", lambda: analytical_jacobian(_square, [1.0, "a"]), TypeError,
