@@ -9,7 +9,18 @@ True
 """
 
 from .containers import Residual, Sequential
-from .data import DATASETS, batches, make_blobs, make_circles, make_moons, make_spirals, make_xor
+from .conv import Conv2d, Flatten, MaxPool2d, Unflatten
+from .data import (
+    DATASETS,
+    batches,
+    load_digits,
+    make_adding,
+    make_blobs,
+    make_circles,
+    make_moons,
+    make_spirals,
+    make_xor,
+)
 from .layers import Embedding, Linear, SelfAttention
 from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
 from .mlp import ACTIVATIONS, INITS, MLP, Activation, Layer, Neuron
@@ -17,6 +28,7 @@ from .module import MODULES, Module, register_module
 from .norm import BatchNorm, LayerNorm, RMSNorm
 from .optim import OPTIMIZERS, SGD, Adam, CosineLR, LinearLR, Optimizer, RMSprop, StepLR, clip_grad_norm
 from .plot import plot_decision_boundary, plot_history
+from .recurrent import CELLS, RNN, GRUCell, RNNCell
 from .serialization import load, save
 from .train import History, accuracy, fit, predict
 
@@ -25,9 +37,11 @@ __all__ = [
     "Neuron", "Layer", "MLP", "Activation", "ACTIVATIONS", "INITS", "Sequential", "Residual",
     "BatchNorm", "LayerNorm", "RMSNorm",
     "Linear", "Embedding", "SelfAttention",
+    "Conv2d", "MaxPool2d", "Flatten", "Unflatten", "RNNCell", "GRUCell", "RNN", "CELLS",
     "mse", "binary_cross_entropy", "cross_entropy", "hinge", "LOSSES",
     "Optimizer", "SGD", "RMSprop", "Adam", "StepLR", "LinearLR", "CosineLR", "clip_grad_norm", "OPTIMIZERS",
-    "make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs", "batches", "DATASETS",
+    "make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs", "make_adding", "load_digits", "batches",
+    "DATASETS",
     "fit", "predict", "accuracy", "History", "plot_decision_boundary", "plot_history",
     "save", "load",
 ]

@@ -14,7 +14,8 @@ import numpy as np
 
 from autograd_engine.validation import as_bool, as_int, as_real, describe, is_int, numpy_rng
 
-__all__ = ["make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs", "batches", "DATASETS"]
+__all__ = ["make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs", "make_adding", "load_digits",
+           "batches", "DATASETS"]
 
 #: The most samples a generator makes (each one is a row of floats; a bound turns a typo into an error).
 MAX_SAMPLES = 10**7
@@ -251,6 +252,74 @@ def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 
     X = c[y] + rng.normal(0.0, std, (n, c.shape[1]))
     perm = rng.permutation(n)
     return X[perm], y[perm]
+
+
+def make_adding(n_samples: int = 100, length: int = 10, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The adding problem (Hochreiter & Schmidhuber 1997): sum the two marked numbers of a sequence.
+
+    Each step of a sequence is a pair ``(number, mark)``: the numbers are uniform in [0, 1), and
+    exactly two steps are marked 1, one in each half of the sequence. The target is the sum of
+    the two marked numbers, so a model must remember the first one until the sequence ends.
+    Predicting the mean, 1, gives a mean squared error of 1/6.
+
+    Args:
+        n_samples: number of sequences (1 to ``MAX_SAMPLES``).
+        length: steps per sequence (2 to ``MAX_SAMPLES``).
+        seed: as in :func:`make_moons`.
+
+    Returns:
+        ``X`` of shape (n_samples, length, 2) and the targets ``y`` of shape (n_samples,).
+
+    Raises:
+        TypeError, ValueError: an argument of the wrong type or out of range.
+
+    >>> X, y = make_adding(3, length=6)
+    >>> X.shape, bool(np.allclose(y, (X[:, :, 0] * X[:, :, 1]).sum(axis=1)))
+    ((3, 6, 2), True)
+    """
+    n = _n_samples(n_samples, 1)
+    steps = as_int(length, "length", minimum=2, maximum=MAX_SAMPLES)
+    if n * steps * 2 > MAX_VALUES:
+        raise ValueError(f"length must be at most {MAX_VALUES // (2 * n)} for {n} samples "
+                         f"(n_samples * length * 2 <= {MAX_VALUES}), got {steps}")
+    rng = numpy_rng(seed)
+    X = np.zeros((n, steps, 2))
+    X[:, :, 0] = rng.uniform(0.0, 1.0, (n, steps))
+    half = steps // 2
+    rows = np.arange(n)
+    X[rows, rng.integers(0, half, n), 1] = 1.0
+    X[rows, rng.integers(half, steps, n), 1] = 1.0
+    return X, (X[:, :, 0] * X[:, :, 1]).sum(axis=1)
+
+
+def load_digits(n_samples: int | None = None, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 handwritten digits (1797 images, bundled with scikit-learn: nothing is downloaded).
+
+    Args:
+        n_samples: how many images to return (1 to 1797); None for all of them.
+        seed: the order they are shuffled in, as in :func:`make_moons` (so a split is a slice).
+
+    Returns:
+        ``X`` of shape (n, 64): each row an image read row by row, pixels scaled from 0..16 to [0, 1];
+        ``y`` of shape (n,): the digits 0..9.
+
+    Raises:
+        ImportError: scikit-learn is not installed (``pip install scikit-learn``).
+        TypeError, ValueError: an argument of the wrong type or out of range.
+
+    >>> X, y = load_digits(5)
+    >>> X.shape, float(X.max()) <= 1.0, set(y.tolist()) <= set(range(10))
+    ((5, 64), True, True)
+    """
+    n = None if n_samples is None else as_int(n_samples, "n_samples", minimum=1, maximum=1797)
+    rng = numpy_rng(seed)
+    try:
+        from sklearn import datasets
+    except ImportError as exc:
+        raise ImportError("load_digits needs scikit-learn: pip install scikit-learn") from exc
+    digits = datasets.load_digits()
+    order = rng.permutation(len(digits.target))[:n]
+    return digits.data[order] / 16.0, digits.target[order].astype(int)
 
 
 def _check_values(n: int, features: int) -> None:

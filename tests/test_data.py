@@ -5,7 +5,7 @@ import random
 import numpy as np
 import pytest
 
-from nn import batches, make_blobs, make_circles, make_moons, make_spirals, make_xor
+from nn import batches, load_digits, make_blobs, make_circles, make_moons, make_spirals, make_xor
 
 
 @pytest.mark.parametrize("make, n, classes", [
@@ -97,6 +97,15 @@ ERROR_CASES = [
     ("batches-shuffle-str", lambda: batches([1], [1], shuffle="no"), TypeError,
      r"shuffle must be a bool \(True or False\), got str 'no'"),
     ("batches-seed-float", lambda: batches([1], [1], seed=1.5), TypeError, "seed must be an int"),
+    ("load_digits-n-samples-zero", lambda: load_digits(0), ValueError,
+     r"^n_samples must be an int from 1 to 1797, got 0$"),
+    ("load_digits-n-samples-too-many", lambda: load_digits(1798), ValueError,
+     r"^n_samples must be an int from 1 to 1797, got 1798$"),
+    ("load_digits-n-samples-a-float", lambda: load_digits(10.0), TypeError,
+     r"^n_samples must be an int, got float 10.0$"),
+    ("load_digits-n-samples-a-bool", lambda: load_digits(True), TypeError,
+     r"^n_samples must be an int, got bool True$"),
+    ("load_digits-seed-a-str", lambda: load_digits(5, seed="0"), TypeError, r"^seed must be an int"),
 ]
 
 
@@ -129,3 +138,20 @@ def test_a_generator_seed_gives_a_new_order_per_call():
     first = [b[1].tolist() for b in batches(np.arange(6), np.arange(6), 6, seed=rng)]
     second = [b[1].tolist() for b in batches(np.arange(6), np.arange(6), 6, seed=rng)]
     assert sorted(first[0]) == sorted(second[0]) == list(range(6)) and first != second
+
+
+def test_load_digits_is_sklearns_bundled_set_scaled_and_shuffled_by_the_seed():
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    X, y = load_digits()
+    reference = sklearn_digits()
+    assert X.shape == (1797, 64) and y.shape == (1797,) and y.dtype.kind == "i"
+    assert X.min() == 0.0 and X.max() == 1.0
+    order = np.random.default_rng(0).permutation(1797)
+    np.testing.assert_array_equal(X, reference.data[order] / 16)
+    np.testing.assert_array_equal(y, reference.target[order])
+    X5, y5 = load_digits(5, seed=0)
+    np.testing.assert_array_equal(X5, X[:5])
+    np.testing.assert_array_equal(y5, y[:5])
+    assert not np.array_equal(load_digits(5, seed=1)[0], X5)
