@@ -9,21 +9,30 @@ import random
 from autograd_engine import Value, vsum
 from nn import (
     MLP,
+    RNN,
     Activation,
     BatchNorm,
+    Conv2d,
     Embedding,
+    Flatten,
+    GRUCell,
     Layer,
     LayerNorm,
     Linear,
+    MaxPool2d,
     Neuron,
     Residual,
     RMSNorm,
+    RNNCell,
     SelfAttention,
     Sequential,
+    Unflatten,
 )
 
 VEC3 = [0.5, -1.0, 2.0]
 BATCH3 = [[0.5, -1.0, 2.0], [1.5, 0.3, -0.7], [-0.2, 0.8, 0.1], [2.0, -1.5, 0.4]]
+IMAGE2 = [[[0.5, -1.0, 2.0], [1.5, 0.3, -0.7], [-0.2, 0.8, 0.1]],  # 2 channels of 3 x 3
+          [[2.0, -1.5, 0.4], [0.9, -0.3, 1.1], [0.0, 0.6, -0.8]]]
 SEQ4 = [[0.1, -0.3, 0.5, 0.2], [0.4, 0.0, -0.6, 0.9], [-0.8, 0.7, 0.3, -0.1]]
 
 #: name -> (factory, input, whether the input is a batch for forward_batch)
@@ -47,11 +56,24 @@ CASES = {
     "Sequential-batchnorm": (lambda: Sequential(Layer(3, 3, seed=10), BatchNorm(3),
                                                 Residual(Residual(MLP(3, [3], seed=11)))), BATCH3, True),
     "Residual": (lambda: Residual(Linear(3, 3, seed=12)), VEC3, False),
+    "Conv2d": (lambda: Conv2d(2, 3, 2, stride=1, padding=1, activation="tanh", seed=13), IMAGE2, False),
+    "Conv2d-no-bias": (lambda: Conv2d(2, 1, 3, stride=2, bias=False, seed=14), IMAGE2, False),
+    "MaxPool2d": (lambda: MaxPool2d(2, stride=1), IMAGE2, False),
+    "Flatten": (lambda: Flatten(), IMAGE2, False),
+    "Unflatten": (lambda: Unflatten([3, 1]), VEC3, False),
+    "CNN": (lambda: Sequential(Unflatten([2, 3, 3]), Conv2d(2, 2, 2, seed=15), MaxPool2d(2), Flatten(),
+                               Linear(2, 1, seed=16)), [v for ch in IMAGE2 for row in ch for v in row], False),
+    "RNNCell": (lambda: RNNCell(3, 2, activation="relu", seed=17), VEC3, False),
+    "RNNCell-no-bias": (lambda: RNNCell(3, 2, bias=False, seed=18), VEC3, False),
+    "GRUCell": (lambda: GRUCell(3, 2, seed=19), VEC3, False),
+    "GRUCell-no-bias": (lambda: GRUCell(3, 2, bias=False, seed=20), VEC3, False),
+    "RNN": (lambda: RNN(4, 3, seed=21), SEQ4, False),
+    "RNN-gru-last": (lambda: RNN(4, 2, cell="gru", outputs="last", seed=22), SEQ4, False),
 }
 
 #: every class nn ships, so a test can check that CASES covers them all
 SHIPPED = {Neuron, Layer, MLP, Activation, BatchNorm, LayerNorm, RMSNorm, Linear, Embedding, SelfAttention,
-           Sequential, Residual}
+           Sequential, Residual, Conv2d, MaxPool2d, Flatten, Unflatten, RNNCell, GRUCell, RNN}
 
 
 def randomise(model, seed=0):
