@@ -10,6 +10,7 @@
 
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .backward import BackwardStep, backward_steps, gradients, topological_order
+from .compile import Program, trace
 from .custom import Primitive, primitive
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
 from .gradcheck import (
@@ -39,8 +40,8 @@ from .ops import (
     stop_gradient,
     tanh,
 )
-from .value import Value, apply, dot, logsumexp, softmax, vsum
-from .viz import GraphvizNotFoundError, draw_dot, save_graph, show_backward, to_dot
+from .value import TracerError, Value, apply, dot, logsumexp, softmax, vsum
+from .viz import GraphvizNotFoundError, StepThrough, draw_dot, save_graph, save_html, show_backward, to_dot
 
 __version__ = "0.1.0"
 
@@ -53,6 +54,7 @@ __all__ = [
     "gradcheck", "gradgradcheck", "GradcheckError", "RuleMismatch", "numerical_jacobian", "analytical_jacobian",
     "check_grads",
     "primitive", "Primitive", "RemovableHandle",
-    "to_dot", "draw_dot", "save_graph", "show_backward", "GraphvizNotFoundError",
+    "to_dot", "draw_dot", "save_graph", "show_backward", "save_html", "StepThrough", "GraphvizNotFoundError",
     "topological_order", "OPS", "Op", "apply",
+    "trace", "Program", "TracerError",
 ]

@@ -1,4 +1,4 @@
-r"""Drawings of computation graphs: DOT source, Graphviz rendering, notebook display, backward step-through.
+r"""Drawings of computation graphs: DOT source, rendering with Graphviz's ``dot``, notebook display.
 
 Each Value is a record node ``{ label | data | grad }`` and each operation a small
 node of its own between its inputs and its result, the layout known from
@@ -7,7 +7,10 @@ micrograd's ``draw_dot``. Styles:
 * the root has a thick orange border;
 * labelled leaves (inputs) are light blue, parameters (``parameters=``) light green,
   unlabelled leaves (constants such as the ``2`` of ``2 * x``) grey;
-* highlighted nodes (``highlight=``) are red; the current node of a step-through is yellow.
+* highlighted nodes (``highlight=``) are red; the current node of a step-through is yellow,
+  and nodes whose gradient is still partial have a dashed border;
+* with ``edge_labels=True`` each edge into an op carries the local derivative ``∂`` and,
+  once sent, the contribution ``g·∂``.
 
 Big graphs are reduced, in this order: n-ary ops (``vsum``, ``dot``) are always one
 node; ``group_by`` collapses every node whose label starts with a given prefix
@@ -22,12 +25,14 @@ as ``\n``, a tab as ``\t`` and any other unprintable character as ``\xNN``/``\uN
 ``dot`` accepts every drawing. Spaces in a record field are written ``&#32;``, so runs of
 them and leading or trailing ones are drawn as typed.
 
-Only :func:`draw_dot`, :func:`save_graph` (for rendered formats) and the notebook
-helpers need Graphviz's ``dot`` program; :func:`to_dot` is pure Python.
+Only rendering to a file (:func:`save_graph` to SVG/PNG/PDF, ``draw_dot(...).pipe()``) needs
+Graphviz's ``dot`` program; :func:`to_dot` is pure Python, and without ``dot`` the notebook
+display lays the graph out in the browser with the vendored JavaScript Graphviz.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -36,16 +41,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .backward import backward_steps, topological_order
-from .files import as_path, atomic_write, writable_target
-from .ops import param_of, parents_of
-from .validation import as_bool, as_choice, as_int, as_real, describe, is_int
-from .value import Value
+from ..backward import topological_order
+from ..files import as_path, atomic_write, writable_target
+from ..ops import param_of, parents_of
+from ..validation import as_bool, as_choice, as_int, as_real, describe, is_int
+from ..value import Value
+from .sweep import SweepState, local_derivatives, sweep_states
 
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ["GraphvizNotFoundError", "to_dot", "draw_dot", "save_graph", "show_backward", "format_number"]
+__all__ = ["GraphvizNotFoundError", "to_dot", "draw_dot", "save_graph", "format_number", "has_dot"]
 
 _INSTALL_HINT = ("Install Graphviz: `apt install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS) "
                  "or `conda install graphviz`. `to_dot(root)` gives the DOT source without it.")
@@ -59,6 +65,12 @@ _STYLE = {
 _ROOT = {"color": "#d35400", "penwidth": "2.5"}
 _HIGHLIGHT = {"fillcolor": "#fbe3e0", "color": "#c0392b", "penwidth": "3"}
 _CURRENT = {"fillcolor": "#fff1b8", "color": "#9a7d0a", "penwidth": "2.5"}
+_PARTIAL = {"style": "filled,dashed", "color": "#7f8c8d"}
+
+#: The caption line of every step drawing that says how partial and complete nodes look.
+LEGEND = ("legend: dashed border = grad still partial (a node that uses it has not sent its share); "
+          "solid = grad complete; yellow = the node of this step; edges: ∂ = local derivative, "
+          "g·∂ = contribution sent")
 
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
@@ -284,51 +296,55 @@ def _select(root: Value, max_nodes: int, depth: int | None, group_by: Any) -> _S
     return scene
 
 
-def _step_state(root: Value, step: Any) -> tuple[dict[Value, float], Value | None]:
-    """Gradients as they stand after ``step`` steps of the sweep, and the node of the last step."""
+def _step_state(root: Value, step: Any) -> SweepState:
+    """The sweep as it stands after ``step`` steps (a copy)."""
     step = as_int(step, "step", minimum=0)
-    steps = list(backward_steps(root))
-    if step > len(steps):
-        raise ValueError(f"step must be between 0 and {len(steps)} (the number of nodes), got {step}")
-    grads: dict[Value, float] = {root: 1.0}
-    for s in steps[:step]:
-        for p, d in s.contributions:
-            grads[p] = grads.get(p, 0.0) + d
-    return grads, steps[step - 1].node if step else None
+    for state in sweep_states(root):
+        if state.step == step:
+            return SweepState(state.step, state.total, state.node, dict(state.grads), set(state.complete),
+                              dict(state.sent), list(state.changed), state.sentence)
+    raise ValueError(f"step must be between 0 and {state.total} (the number of nodes), got {step}")
 
 
-def _check_options(rankdir: Any, show_grad: Any, max_nodes: Any, depth: Any) -> tuple[str, bool, int, int | None]:
+def _check_options(rankdir: Any, show_grad: Any, max_nodes: Any, depth: Any,
+                   edge_labels: Any = False) -> tuple[str, bool, int, int | None, bool]:
     as_choice(rankdir, "rankdir", ("LR", "RL", "TB", "BT"))
     if depth is not None and not is_int(depth):
         raise TypeError(f"depth must be None or an int >= 0, got {describe(depth)}")
     if depth is not None and depth < 0:
         raise ValueError(f"depth must be None or an int >= 0, got {int(depth)}")
     return (rankdir, as_bool(show_grad, "show_grad"), as_int(max_nodes, "max_nodes", minimum=1),
-            None if depth is None else int(depth))
+            None if depth is None else int(depth), as_bool(edge_labels, "edge_labels"))
 
 
-def _build(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_nodes: int = 500,
+def build_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_nodes: int = 500,
            depth: int | None = None, group_by: Any = None, highlight: Any = None, step: int | None = None,
-           parameters: Iterable[Value] | None = None, fmt: str = "svg") -> graphviz.Digraph:
-    import graphviz
+           parameters: Iterable[Value] | None = None, edge_labels: bool = False, fmt: str = "svg",
+           ids: bool = False, step_caption: bool = True) -> graphviz.Digraph:
+    """The drawing as a ``graphviz.Digraph``, its ``node_ids`` mapping each drawn Value to its DOT id.
 
+    ``ids`` gives every value node and labelled edge an SVG id (the HTML step-through's hooks);
+    ``step_caption=False`` leaves the step's sentence and legend out of the caption (the page shows its own).
+    """
     if not isinstance(root, Value):
         raise TypeError(f"root must be a Value, got {describe(root)}")
-    rankdir, show_grad, max_nodes, depth = _check_options(rankdir, show_grad, max_nodes, depth)
+    rankdir, show_grad, max_nodes, depth, edge_labels = _check_options(rankdir, show_grad, max_nodes, depth,
+                                                                       edge_labels)
     marked = _nodes_of(highlight)
     params = _parameters(parameters)
-    grads, current = _step_state(root, step) if step is not None else (None, None)
+    state = _step_state(root, step) if step is not None else None
     scene = _select(root, max_nodes, depth, group_by)
 
-    g = graphviz.Digraph("autograd", format=fmt, graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
+    g = _digraph_class()("autograd", format=fmt, graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                         edge_attr={"arrowsize": "0.6"})
-    if step is not None:
-        where = f"node {_name(current)}" if current is not None else "the seed: d root / d root = 1"
-        scene.notes.insert(0, f"backward, step {step}: {where}")
+                         edge_attr={"arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "10"})
+    if state is not None and step_caption:
+        scene.notes.insert(0, state.sentence)
+        scene.notes.insert(1, LEGEND)
     if scene.notes:
         g.attr(label=_label("\\n".join(_dot_text(note) for note in scene.notes)), labelloc="t", fontsize="12")
 
+    ids_on = ids
     ids = {v: f"v{i}" for i, v in enumerate(scene.order)}
     group_ids: dict[str, str] = {}
     group_sizes: dict[str, int] = {}
@@ -351,7 +367,7 @@ def _build(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
             continue
         grouped = v in scene.group_of
         if not grouped:
-            _value_node(g, v, ids[v], root, show_grad, grads, params, marked, current)
+            _value_node(g, v, ids[v], root, show_grad, state, params, marked, ids=ids_on)
         if v.is_leaf:
             continue
         head = target(v)
@@ -361,7 +377,9 @@ def _build(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
                    fontsize="10", width="0.3", height="0.3", margin="0.02")
             g.edge(head, ids[v])
         hidden = 0
-        for p in parents_of(v):
+        locals_ = local_derivatives(v) if edge_labels else []
+        sent = _sent(v, root, state) if edge_labels and show_grad else None
+        for i, p in enumerate(parents_of(v)):
             if p not in scene.visible:
                 hidden += 1
             elif p in scene.group_of or grouped:
@@ -369,12 +387,17 @@ def _build(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
                 if tail != head and (tail, head) not in group_edges:
                     group_edges.add((tail, head))
                     g.edge(tail, head)
+            elif edge_labels:
+                edge_id = {"id": edge_id_of(ids[v], i)} if ids_on else {}
+                g.edge(ids[p], head, label=_label(edge_text(locals_[i], None if sent is None else sent[i])),
+                       **edge_id)
             else:
                 g.edge(ids[p], head)
         if hidden and not grouped:
             marker = f"h{ids[v][1:]}"
             g.node(marker, f"+{hidden} hidden", shape="plaintext", fontcolor="#777777", fontsize="9")
             g.edge(marker, head, style="dashed", color="#aaaaaa")
+    g.node_ids = {v: ids[v] for v in scene.order if v in scene.visible and v not in scene.group_of}
     return g
 
 
@@ -383,12 +406,11 @@ def _name(v: Value) -> str:
 
 
 def _value_node(g: graphviz.Digraph, v: Value, node_id: str, root: Value, show_grad: bool,
-                grads: dict[Value, float] | None, params: set[Value], marked: set[Value],
-                current: Value | None) -> None:
+                state: SweepState | None, params: set[Value], marked: set[Value], ids: bool = False) -> None:
     fields = [_record_text(v.label)] if v.label else []
     fields.append(f"data {format_number(v.data)}")
     if show_grad:
-        grad = v.grad if grads is None else grads.get(v, 0.0)
+        grad = v.grad if state is None else state.grads.get(v, 0.0)
         fields.append(f"grad {format_number(grad)}")
     if v in params:
         role = "parameter"
@@ -397,18 +419,42 @@ def _value_node(g: graphviz.Digraph, v: Value, node_id: str, root: Value, show_g
     else:
         role = "intermediate"
     attrs = {"shape": "record", "style": "filled", **_STYLE[role]}
+    if ids:
+        attrs["id"] = node_id
     if v is root:
         attrs.update(_ROOT)
-    if v is current:
+    if state is not None and v not in state.complete:
+        attrs.update(_PARTIAL)
+    if state is not None and v is state.node:
         attrs.update(_CURRENT)
     if v in marked:
         attrs.update(_HIGHLIGHT)
     g.node(node_id, _label("{ " + " | ".join(fields) + " }"), **attrs)
 
 
+def _sent(v: Value, root: Value, state: SweepState | None) -> list[float] | None:
+    """What ``v`` sent each input: at a step, once the sweep processed ``v``; else after ``backward()``."""
+    if state is not None:
+        return state.sent.get(v)
+    if root.grad == 0:
+        return None  # backward has not run from this root: no contribution to show yet
+    return [v.grad * d for d in local_derivatives(v)]
+
+
+def edge_id_of(node_id: str, index: int) -> str:
+    """The SVG id of the edge from input ``index`` of value node ``node_id`` (``v7``) into its op."""
+    return f"e{node_id[1:]}_{index}"
+
+
+def edge_text(local: float, sent: float | None) -> str:
+    """An edge's label as DOT text: the local derivative, then (once sent) the contribution ``g·∂``."""
+    text = _dot_text(f"∂ {format_number(local)}")
+    return text if sent is None else text + "\\n" + _dot_text(f"g·∂ {format_number(sent)}")
+
+
 def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_nodes: int = 500,
            depth: int | None = None, group_by: Any = None, highlight: Any = None, step: int | None = None,
-           parameters: Iterable[Value] | None = None) -> str:
+           parameters: Iterable[Value] | None = None, edge_labels: bool = False) -> str:
     """The DOT source of the graph that ``root`` depends on. Needs no Graphviz program.
 
     Args:
@@ -422,8 +468,15 @@ def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
         highlight: a Value, a ``GradcheckError``/``AnomalyError`` (its offending node), or an
             iterable of those: drawn in red.
         step: draw the state after this many steps of backward (see :func:`backward_steps`):
-            gradients as they stand then, the node of that step in yellow.
+            gradients as they stand then, the node of that step in yellow, nodes whose gradient
+            is still partial (a node that uses them has not sent its share) with a dashed
+            border; the caption says what the step did and gives the legend.
         parameters: Values to draw as parameters (green), e.g. ``model.parameters()``.
+        edge_labels: label each edge into an op with the local derivative ``∂ op output /
+            ∂ this input`` at the current point (``∂ -3.0000``: the op's rule from the one table,
+            run with gradient 1), and, once backward has reached the op, the contribution it sent
+            along the edge (``g·∂ -1.5000``). Without ``step``, contributions are shown when
+            ``root.grad`` is not 0 (``backward()`` has run from ``root``).
 
     Raises:
         TypeError, ValueError: a bad argument (the message names it).
@@ -432,9 +485,12 @@ def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
     >>> a = Value(2.0, "a")
     >>> print(to_dot(a * a).count("->"))
     3
+    >>> "∂ 2.0000" in to_dot(a * a, edge_labels=True)
+    True
     """
-    return _build(root, rankdir=rankdir, show_grad=show_grad, max_nodes=max_nodes, depth=depth,
-                  group_by=group_by, highlight=highlight, step=step, parameters=parameters).source
+    return build_graph(root, rankdir=rankdir, show_grad=show_grad, max_nodes=max_nodes, depth=depth,
+                  group_by=group_by, highlight=highlight, step=step, parameters=parameters,
+                  edge_labels=edge_labels).source
 
 
 def _require_dot() -> None:
@@ -443,13 +499,58 @@ def _require_dot() -> None:
                                     f"rendered. {_INSTALL_HINT}")
 
 
-def draw_dot(root: Value, *, format: str = "svg", **options: Any) -> graphviz.Digraph:
+def has_dot() -> bool:
+    """Whether Graphviz's ``dot`` program is on ``PATH`` now (looked up at every call, never cached)."""
+    return shutil.which("dot") is not None
+
+
+@functools.cache
+def _digraph_class() -> type:
+    """``graphviz.Digraph`` that still displays in a notebook without ``dot`` and names the missing program."""
+    import graphviz
+
+    class Drawing(graphviz.Digraph):
+        """A ``graphviz.Digraph``: rendering needs ``dot``; notebook display falls back to the browser renderer."""
+
+        def pipe(self, *args: Any, **kwargs: Any) -> Any:
+            _require_dot()
+            try:
+                return super().pipe(*args, **kwargs)
+            except graphviz.ExecutableNotFound as exc:  # dot vanished between the check and the call
+                raise GraphvizNotFoundError(f"Graphviz's `dot` program could not be run. {_INSTALL_HINT}") from exc
+
+        def render(self, *args: Any, **kwargs: Any) -> Any:
+            _require_dot()
+            return super().render(*args, **kwargs)
+
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
+            if has_dot():
+                return super()._repr_mimebundle_(include, exclude, **kwargs)
+            from .html import browser_bundle
+
+            return browser_bundle(self.source, repr(self))
+
+    return Drawing
+
+
+def draw_dot(root: Value, *, format: str = "svg", model: Any = None, **options: Any) -> graphviz.Digraph:
     """The graph as a ``graphviz.Digraph``, ready to render (it displays itself in Jupyter).
 
     Takes the options of :func:`to_dot` and ``format`` ("svg", "png", "pdf") for rendering.
+    In a notebook the drawing shows even without the ``dot`` program: it is then laid out
+    in the browser by the vendored JavaScript Graphviz (see :mod:`autograd_engine.viz`);
+    only ``.pipe()``/``.render()`` to a file format need ``dot``.
+
+    Args:
+        root: the node to draw.
+        format: the format ``.pipe()`` and ``.render()`` produce.
+        model: an object with a ``draw(output=..., **options)`` method (an ``nn.Module``):
+            the drawing is then ``model.draw(output=root, **options)``, which names the model's
+            parameters and collapses its layers.
 
     Raises:
-        GraphvizNotFoundError: the ``dot`` program is missing (the message says how to install it).
+        TypeError: ``model`` has no ``draw`` method; other bad arguments (the message names them).
+        GraphvizNotFoundError: from ``.pipe()``/``.render()`` when ``dot`` is missing.
 
     >>> from autograd_engine import Value
     >>> svg = draw_dot(Value(1.0, "x").tanh()).pipe(format="svg")  # doctest: +SKIP
@@ -458,17 +559,19 @@ def draw_dot(root: Value, *, format: str = "svg", **options: Any) -> graphviz.Di
         raise TypeError(f"format must be 'svg', 'png' or 'pdf', got {describe(format)}")
     if format not in ("svg", "png", "pdf"):
         raise ValueError(f"format must be 'svg', 'png' or 'pdf', got {describe(format)}")
-    _require_dot()
-    return _build(root, fmt=format, **options)
+    if model is not None:
+        if not callable(getattr(model, "draw", None)):
+            raise TypeError(f"model must have a draw(output=..., **options) method (an nn.Module), "
+                            f"got {describe(model)}")
+        if format != "svg":
+            options["format"] = format
+        return model.draw(output=root, **options)
+    return build_graph(root, fmt=format, **options)
 
 
 def _render(root: Value, fmt: str, **options: Any) -> bytes:
-    import graphviz
-
-    try:
-        return draw_dot(root, format=fmt, **options).pipe(format=fmt)
-    except graphviz.ExecutableNotFound as exc:  # dot vanished between the check and the call
-        raise GraphvizNotFoundError(f"Graphviz's `dot` program could not be run. {_INSTALL_HINT}") from exc
+    _require_dot()
+    return draw_dot(root, format=fmt, **options).pipe(format=fmt)
 
 
 def save_graph(root: Value, path: str | os.PathLike[str], **options: Any) -> str:
@@ -505,71 +608,22 @@ def save_graph(root: Value, path: str | os.PathLike[str], **options: Any) -> str
                         what="save a drawing to")
 
 
-def _svg_or_text(root: Value, **options: Any) -> str:
-    """An inline SVG of the drawing, or an HTML <pre> of the text when ``dot`` is missing."""
-    try:
-        return _render(root, "svg", **options).decode()
-    except GraphvizNotFoundError:
-        import html
-
-        return f"<pre>{html.escape(repr(root))}\n(install Graphviz to see the graph)</pre>"
-
-
-def show_backward(root: Value, *, max_static: int = 12, **options: Any) -> Any:
-    """Step through backward in a notebook: a slider over the steps with ipywidgets, else a row of pictures.
-
-    Each picture is ``draw_dot(root, step=k)``: the gradients as they stand after k steps
-    of the sweep, the node just processed in yellow. Without ipywidgets installed,
-    up to ``max_static`` evenly spaced steps are shown side by side. Takes the
-    options of :func:`to_dot`.
-
-    Returns:
-        An ipywidgets widget or an ``IPython.display.HTML`` object; display it (a notebook
-        shows the value of a cell's last expression).
-
-    Raises:
-        TypeError, ValueError: a bad argument (the message names it).
-    """
-    max_static = as_int(max_static, "max_static", minimum=1)
-    if not isinstance(root, Value):
-        raise TypeError(f"root must be a Value, got {describe(root)}")
-    if "step" in options:
-        raise TypeError(f"show_backward() shows every step itself; it takes no step option, got {options['step']!r}")
-    to_dot(root, step=0, **options)  # every option checked before the first picture
-    from IPython.display import HTML
-
-    n = len(topological_order(root))
-    try:
-        import ipywidgets as widgets
-    except ImportError:
-        widgets = None
-    if widgets is not None:
-        slider = widgets.IntSlider(value=0, min=0, max=n, description="step", continuous_update=False)
-        picture = widgets.HTML(_svg_or_text(root, step=0, **options))
-
-        def update(change: dict[str, Any]) -> None:
-            picture.value = _svg_or_text(root, step=change["new"], **options)
-
-        slider.observe(update, names="value")
-        return widgets.VBox([slider, picture])
-    steps = sorted({round(i * n / max(1, max_static - 1)) for i in range(max_static)}) if n + 1 > max_static \
-        else list(range(n + 1))
-    cells = "".join(f'<div style="display:inline-block;margin:4px;vertical-align:top">'
-                    f"<div>step {k}</div>{_svg_or_text(root, step=k, **options)}</div>" for k in steps)
-    return HTML(f'<div style="white-space:nowrap;overflow-x:auto">{cells}</div>')
-
-
 def mimebundle(root: Value, include: Sequence[str] | None = None,
                exclude: Sequence[str] | None = None) -> dict[str, str]:
-    """Jupyter's display of a Value (``Value._repr_mimebundle_``): the graph as SVG when ``dot`` is there.
+    """Jupyter's display of a Value (``Value._repr_mimebundle_``): the drawing of its graph.
 
     Returns:
-        ``{"text/plain": repr(root)}``, with ``"image/svg+xml"`` when it can be rendered. Never raises.
+        ``{"text/plain": repr(root)}`` with ``"image/svg+xml"`` rendered by ``dot``, or, without
+        ``dot``, ``"text/html"`` that lays the graph out in the browser. Never raises.
     """
     bundle = {"text/plain": repr(root)}
     try:
-        _require_dot()
-        bundle["image/svg+xml"] = _render(root, "svg", max_nodes=150).decode()
+        if has_dot():
+            bundle["image/svg+xml"] = _render(root, "svg", max_nodes=150).decode()
+        else:
+            from .html import browser_bundle
+
+            bundle.update(browser_bundle(to_dot(root, max_nodes=150), repr(root)))
     except Exception:
         pass
     return bundle
