@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import ops
+from .anomaly import AnomalyError, is_library_frame, where
 from .ops import KINDS, OPS, Op, call_forward, check_args, ieee
 from .validation import as_callable, as_real, describe, is_real
 from .value import Value, apply
@@ -120,10 +121,8 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
         params = (1.0,)
     doc = doc or (inspect.getdoc(forward) or "").split("\n")[0] or f"user-defined op {name}"
 
-    def safe_forward(*args: Any) -> float:
-        return ieee(forward, *args)
-
-    op = Op(name, code, safe_forward, _checked_vjp(vjp, name, code), domain, params=tuple(params), doc=doc)
+    op = Op(name, code, _checked_forward(forward, name), _checked_vjp(vjp, name, code), domain, params=tuple(params),
+            doc=doc)
     previous = OPS.pop(name, None)
     try:
         ops.register(op)
@@ -135,11 +134,60 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
     return Primitive(op)
 
 
+def _defined_at(fn: Callable[..., Any]) -> str:
+    """`` (defined at file.py:12)`` (``Cell In[3], line 2`` in a notebook) for a Python function, else ``""``."""
+    code = getattr(fn, "__code__", None)
+    return "" if code is None else f" (defined at {where(code.co_filename, code.co_firstlineno)})"
+
+
+def _raised_at(exc: BaseException) -> str:
+    """``, at file.py:14``: the innermost line of the user's code in ``exc``'s traceback, or ``""``."""
+    found = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        if not is_library_frame(tb.tb_frame):
+            found = f", at {where(tb.tb_frame.f_code.co_filename, tb.tb_lineno)}"
+        tb = tb.tb_next
+    return found
+
+
+def _call_user(fn: Callable[..., Any], args: tuple[Any, ...], who: str) -> Any:
+    """``fn(*args)`` with IEEE results where Python raises; any other error is reported as ``who`` failing."""
+    __tracebackhide__ = True
+    try:
+        return ieee(fn, *args)
+    except AnomalyError:  # raised by the engine inside a rule written with Values: already names its place
+        raise
+    except Exception as exc:
+        raise RuntimeError(f"{who}{_defined_at(fn)} raised {type(exc).__name__}: {exc}{_raised_at(exc)}") from exc
+
+
+def _checked_forward(forward: Callable[..., Any], name: str) -> Callable[..., float]:
+    """``forward`` with IEEE results, and its errors and results reported as primitive ``name``'s."""
+    who = f"the forward of primitive {name!r}"
+
+    def checked(*args: Any) -> float:
+        __tracebackhide__ = True
+        result = _call_user(forward, args, who)
+        if isinstance(result, Value) or not is_real(result):
+            raise TypeError(f"{who}{_defined_at(forward)} returned {describe(result)}; expected a real number "
+                            f"(it is called with floats)")
+        return result
+
+    return checked
+
+
 def _checked_vjp(vjp: Callable[..., Any], name: str, kind: ops.Kind) -> Callable[..., Any]:
-    """``vjp`` with its result checked: one real number or Value per input, named errors otherwise."""
+    """``vjp`` with its result checked: one real number or Value per input, named errors otherwise.
+
+    An error raised inside ``vjp`` (other than an arithmetic one that IEEE answers, as for
+    the built-in rules) is reported as the primitive's rule failing, with its name, where it
+    is defined and the line that raised.
+    """
+    who = f"the derivative rule of primitive {name!r}"
 
     def fail(what: str) -> TypeError:
-        return TypeError(f"the derivative rule of primitive {name!r} {what}")
+        return TypeError(f"{who}{_defined_at(vjp)} {what}")
 
     def gradient(d: Any, i: int, on_floats: bool) -> Any:
         if isinstance(d, Value):  # a rule using a Value it closed over: a number on the float path
@@ -151,17 +199,19 @@ def _checked_vjp(vjp: Callable[..., Any], name: str, kind: ops.Kind) -> Callable
 
     if kind.n_args == 1:
         def checked(*args: Any) -> Any:
-            return gradient(vjp(*args), 0, not isinstance(args[1], Value))
+            __tracebackhide__ = True
+            return gradient(_call_user(vjp, args, who), 0, not isinstance(args[1], Value))
         return checked
 
     def checked_many(*args: Any) -> Any:
-        result = vjp(*args)
+        __tracebackhide__ = True
+        result = _call_user(vjp, args, who)
         first = args[1][0] if kind is ops.NARY else args[1]
         expected = 2 if kind is ops.BINARY else len(args[1])
         if not isinstance(result, (list, tuple)):
             raise fail(f"returned {describe(result)}; expected a tuple of {expected} gradients, one per input")
         if len(result) != expected:
-            raise ValueError(f"the derivative rule of primitive {name!r} returned {len(result)} gradient(s); "
+            raise ValueError(f"{who}{_defined_at(vjp)} returned {len(result)} gradient(s); "
                              f"expected {expected}, one per input")
         on_floats = not isinstance(first, Value)
         return [gradient(d, i, on_floats) for i, d in enumerate(result)]

@@ -161,8 +161,8 @@ def test_wrong_number_of_gradients_names_the_primitive_and_both_counts(sweep, ki
     prim = define("miscounted", kind, vjp)
     with pytest.raises(ValueError) as info:
         SWEEPS[sweep](prim, kind)
-    assert str(info.value) == (f"the derivative rule of primitive 'miscounted' returned {returned} gradient(s); "
-                               f"expected {expected}, one per input")
+    assert str(info.value) == (f"the derivative rule of primitive 'miscounted' (defined at {defined_at(vjp)}) "
+                               f"returned {returned} gradient(s); expected {expected}, one per input")
 
 
 @pytest.mark.parametrize("sweep", sorted(SWEEPS))
@@ -182,8 +182,63 @@ def test_wrong_type_of_gradient_names_the_primitive(sweep, kind, vjp, what):
     prim = define("mistyped", kind, vjp)
     if sweep == "create_graph":  # there the incoming gradient, and so what the rule returns, is a Value
         what = re.sub(r"(?<![\d.])(\d\.\d)", r"Value\\(data=\1, grad=0.0\\)", what.replace("float 1.0", "Value 1.0"))
-    with pytest.raises(TypeError, match=r"^the derivative rule of primitive 'mistyped' " + what):
+    with pytest.raises(TypeError, match=rf"^the derivative rule of primitive 'mistyped' \(defined at "
+                                        rf"{re.escape(defined_at(vjp))}\) " + what):
         SWEEPS[sweep](prim, kind)
+
+
+def defined_at(fn) -> str:
+    return f"{fn.__code__.co_filename}:{fn.__code__.co_firstlineno}"
+
+
+def failing_rule(g, x, out):
+    return g * undefined_name  # noqa: F821
+
+
+@pytest.mark.parametrize("sweep", sorted(SWEEPS))
+def test_a_rule_that_raises_is_reported_as_the_primitive_failing_with_its_lines(sweep):
+    prim = define("raising", "unary", failing_rule)
+    line = failing_rule.__code__.co_firstlineno
+    with pytest.raises(RuntimeError) as info:
+        SWEEPS[sweep](prim, "unary")
+    assert str(info.value) == (f"the derivative rule of primitive 'raising' (defined at {__file__}:{line}) raised "
+                               f"NameError: name 'undefined_name' is not defined, at {__file__}:{line + 1}")
+    assert isinstance(info.value.__cause__, NameError)
+
+
+def test_an_arithmetic_error_in_a_rule_still_follows_ieee():
+    inverse = define("inverse_rule", "unary", lambda g, x, out: g / x)
+    x = Value(0.0)
+    inverse(x).backward()
+    assert x.grad == math.inf
+
+
+def test_a_forward_that_raises_or_returns_a_value_is_reported_as_the_primitive_failing():
+    def forward(x):
+        return x.missing_method()
+
+    broken = primitive(forward, lambda g, x, out: g, name="broken_forward")
+    line = forward.__code__.co_firstlineno
+    for call in (lambda: broken(1.0), lambda: broken(Value(1.0))):
+        with pytest.raises(RuntimeError) as info:
+            call()
+        assert str(info.value) == (f"the forward of primitive 'broken_forward' (defined at {__file__}:{line}) raised "
+                                   f"AttributeError: 'float' object has no attribute 'missing_method', at "
+                                   f"{__file__}:{line + 1}")
+    k = Value(2.0)
+    closing = primitive(lambda x: x * k, lambda g, x, out: g, name="closing_forward")
+    with pytest.raises(TypeError, match=r"^the forward of primitive 'closing_forward' \(defined at .*test_custom.py:"
+                                        r"\d+\) returned Value .*; expected a real number \(it is called with "
+                                        r"floats\)$"):
+        closing(Value(1.0))
+
+
+def test_an_anomaly_inside_a_rule_on_values_is_not_hidden():
+    from autograd_engine import AnomalyError, detect_anomaly
+
+    logged = define("log_rule", "unary", lambda g, x, out: g * x.log() if isinstance(x, Value) else g)
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"op 'log'"):
+        logged(Value(0.0)).backward(create_graph=True)
 
 
 @pytest.mark.parametrize("d", [np.float32(0.5), np.float64(0.5), np.int64(2), 2])
@@ -235,7 +290,11 @@ ERROR_CASES = [
     ("primitive-called-with-an-int-too-big", lambda: define("big_arg", "unary", lambda g, x, out: g)(10**400),
      ValueError, r"argument 0 of 'big_arg' must be a number that fits in a float"),
     ("primitive-forward-returns-a-str", lambda: primitive(lambda x: "a", lambda g, x, out: g, name="str_fwd")(1.0),
-     TypeError, r"the result of primitive 'str_fwd''s forward must be a real number, got str 'a'"),
+     TypeError, r"^the forward of primitive 'str_fwd' \(defined at .*test_custom.py:\d+\) returned str 'a'; expected a "
+                r"real number"),
+    ("primitive-forward-returns-none-on-values",
+     lambda: primitive(lambda x: None, lambda g, x, out: g, name="none_fwd")(Value(1.0)),
+     TypeError, r"^the forward of primitive 'none_fwd' \(defined at .*\) returned NoneType None; expected a real"),
     ("primitive-rule-returns-an-int-too-big", lambda: Value(1.0).__class__.backward(
         define("big_rule", "unary", lambda g, x, out: 10**400)(Value(1.0))), ValueError,
      r"the gradient of input 0 from the derivative rule of primitive 'big_rule' must be a number that fits"),
@@ -257,9 +316,9 @@ ERROR_CASES = [
      r"domain"),
     ("primitive-too-many-gradients", lambda: SWEEPS["backward"](define("three", "binary", lambda g, x, y, out:
                                                                        (g, g, g)), "binary"), ValueError,
-     r"primitive 'three' returned 3 gradient\(s\); expected 2, one per input"),
+     r"primitive 'three' \(defined at .*test_custom.py:\d+\) returned 3 gradient\(s\); expected 2, one per input"),
     ("primitive-gradient-a-str", lambda: SWEEPS["backward"](define("strs", "unary", lambda g, x, out: "g"), "unary"),
-     TypeError, r"primitive 'strs' returned str 'g' as the gradient of input 0"),
+     TypeError, r"primitive 'strs' \(defined at .*\) returned str 'g' as the gradient of input 0"),
     ("primitive-applied-to-three", lambda: define("pair", "binary", lambda g, x, y, out: (g, g))(1.0, 2.0, 3.0),
      ValueError, r"op 'pair' takes 2 argument\(s\), got 3"),
     ("primitive-param-missing", lambda: define("scaled", "param", lambda g, x, c, out: g * c)(Value(1.0)),
