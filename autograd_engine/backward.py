@@ -126,7 +126,7 @@ def _steps(root: Value, gradient: Any, create_graph: bool,
     """The sweep: ``(node, grad, parents, contributions)`` for each node, root first."""
     recorder = current_mode.get().anomaly
     if recorder is not None:
-        recorder.check_gradient(root, gradient, "the seed passed to backward()")
+        recorder.start_sweep(root, gradient)
     hooked = has_hooks()
     order = depth_first_order(root, stop_at)
     grads: dict[Value, Any] = {root: _as_kind(gradient, create_graph)}
