@@ -21,6 +21,7 @@ from .data import (
     make_spirals,
     make_xor,
 )
+from .gan import discriminator_step, generator_step, sample_mixture, train_gan
 from .layers import Embedding, Linear, SelfAttention
 from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
 from .mlp import ACTIVATIONS, INITS, MLP, Activation, Layer, Neuron
@@ -29,6 +30,7 @@ from .norm import BatchNorm, LayerNorm, RMSNorm
 from .optim import OPTIMIZERS, SGD, Adam, CosineLR, LinearLR, Optimizer, RMSprop, StepLR, clip_grad_norm
 from .plot import plot_decision_boundary, plot_history
 from .recurrent import CELLS, RNN, GRUCell, RNNCell
+from .rl import bandit_gradient, evaluate_policy, reinforce, run_episode, score_function_samples
 from .serialization import load, save
 from .train import History, accuracy, fit, predict
 
@@ -44,4 +46,6 @@ __all__ = [
     "DATASETS",
     "fit", "predict", "accuracy", "History", "plot_decision_boundary", "plot_history",
     "save", "load",
+    "sample_mixture", "train_gan", "discriminator_step", "generator_step",
+    "reinforce", "run_episode", "evaluate_policy", "score_function_samples", "bandit_gradient",
 ]
