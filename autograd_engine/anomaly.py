@@ -115,16 +115,21 @@ class ReadableError(Exception):
     """Mixin for the engine's errors about the user's code: a notebook shows them from the user's cell.
 
     IPython calls ``_render_traceback_`` to show an exception: this one is IPython's own
-    rendering of the traceback with the library's frames left out, so the last frame
-    shown is the user's line (``Cell In[3], line 2``).
+    rendering with the library's frames left out of its traceback and of the tracebacks of
+    the exceptions chained to it, so the last frame shown is the user's line (``Cell In[3], line 2``).
     """
 
     def _render_traceback_(self) -> list[str]:
         __tracebackhide__ = True
         from IPython import get_ipython
 
-        shell = get_ipython()
-        return shell.InteractiveTB.structured_traceback(type(self), self, user_traceback(self.__traceback__))
+        seen: set[int] = set()
+        exc: BaseException | None = self
+        while exc is not None and id(exc) not in seen:
+            seen.add(id(exc))
+            exc.__traceback__ = user_traceback(exc.__traceback__)
+            exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+        return get_ipython().InteractiveTB.structured_traceback(type(self), self, self.__traceback__, tb_offset=0)
 
 
 @contextlib.contextmanager

@@ -7,14 +7,20 @@ from collections.abc import Callable
 from typing import Any
 
 from . import ops
-from .anomaly import AnomalyError, is_library_frame, where
+from .anomaly import AnomalyError, ReadableError, is_library_frame, where
 from .ops import KINDS, OPS, Op, call_forward, check_args, ieee
 from .validation import as_callable, as_real, describe, is_real
 from .value import Value, apply
 
-__all__ = ["Primitive", "primitive"]
+__all__ = ["Primitive", "primitive", "PrimitiveError"]
 
 _custom_names: set[str] = set()
+
+
+class PrimitiveError(ReadableError, RuntimeError):
+    """The forward or the derivative rule of a user's primitive raised: the message names the primitive,
+    where its function is defined and the line that raised; the original error is its ``__cause__``.
+    """
 
 
 class Primitive:
@@ -159,7 +165,7 @@ def _call_user(fn: Callable[..., Any], args: tuple[Any, ...], who: str) -> Any:
     except AnomalyError:  # raised by the engine inside a rule written with Values: already names its place
         raise
     except Exception as exc:
-        raise RuntimeError(f"{who}{_defined_at(fn)} raised {type(exc).__name__}: {exc}{_raised_at(exc)}") from exc
+        raise PrimitiveError(f"{who}{_defined_at(fn)} raised {type(exc).__name__}: {exc}{_raised_at(exc)}") from exc
 
 
 def _checked_forward(forward: Callable[..., Any], name: str) -> Callable[..., float]:

@@ -321,6 +321,52 @@ def test_a_nan_leaf_is_blamed_not_the_first_op_that_uses_it():
             "input, this op did not make it") in str(info.value)
 
 
+# -- in Jupyter: the user's cell, not the kernel's temporary file; no library frames ----------------------------
+
+NOTEBOOK_CELLS = [
+    "from autograd_engine import Value, detect_anomaly, gradcheck, primitive",
+    "with detect_anomaly():\n    x = Value(0.0)\n    y = x.log()",
+    "bad = primitive(lambda x: x * x, lambda g, x, out: g * x, name='bad_square')\ngradcheck(lambda x: bad(x), [1.5])",
+    "def rule(g, x, out):\n    return g * undefined_name\nfailing = primitive(lambda x: 2 * x, rule, name='failing')\n"
+    "failing(Value(1.0)).backward()",
+]
+
+
+@pytest.mark.notebook
+def test_errors_in_a_notebook_point_at_the_cell_and_hide_the_library(tmp_path, monkeypatch):
+    import os
+    import re
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = str(Path(__file__).resolve().parent.parent)  # the kernel imports this checkout
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [next(o for o in cell.outputs if o.output_type == "error") for cell in nb.cells[1:]]
+    tracebacks = [re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(e.traceback)) for e in errors]
+
+    anomaly, mismatch, primitive_error = errors
+    assert anomaly.ename == "AnomalyError"
+    assert anomaly.evalue == ("op 'log' (no label) created at Cell In[2], line 3: forward produced -inf\n"
+                              "Traceback of the node's creation (most recent call last):\n"
+                              "  Cell In[2], line 3, in <module>\n"
+                              "    y = x.log()")
+    assert mismatch.ename == "GradcheckError" and mismatch.evalue.startswith("gradcheck failed at inputs (1.5,)")
+    assert re.search(r"op 'bad_square', argument 0: rule gives 1.5, central difference gives 2.99999", mismatch.evalue)
+    assert primitive_error.ename == "PrimitiveError"
+    assert primitive_error.evalue == ("the derivative rule of primitive 'failing' (defined at Cell In[4], line 1) "
+                                      "raised NameError: name 'undefined_name' is not defined, at Cell In[4], line 2")
+    for text, line in zip(tracebacks, ("Cell In[2], line 3", "Cell In[3], line 2", "Cell In[4], line 4")):
+        assert f"{line}\n" in text  # the frame of the user's cell heads the traceback
+        assert "autograd_engine" not in text and "ipykernel" not in text and "site-packages" not in text
+        assert "skipping hidden" not in text
+    assert "Cell In[4], line 2, in rule(g, x, out)" in tracebacks[2]  # the chained NameError, at the user's line
+
+
 ERROR_CASES = [
     ("anomaly-nan-seed", lambda: _in_anomaly(lambda: labelled(Value(1.0) * 2, "y").backward(math.nan)), AnomalyError,
      r"op '\*' \(label 'y'\).*: the seed passed to backward\(\) gave the gradient nan"),
