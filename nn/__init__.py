@@ -8,6 +8,7 @@
 True
 """
 
+from .compiled import to_torch
 from .containers import Residual, Sequential
 from .conv import Conv2d, Flatten, MaxPool2d, Unflatten
 from .data import (
@@ -44,7 +45,7 @@ __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adam", "StepLR", "LinearLR", "CosineLR", "clip_grad_norm", "OPTIMIZERS",
     "make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs", "make_adding", "load_digits", "batches",
     "DATASETS",
-    "fit", "predict", "accuracy", "History", "plot_decision_boundary", "plot_history",
+    "fit", "predict", "accuracy", "History", "plot_decision_boundary", "plot_history", "to_torch",
     "save", "load",
     "sample_mixture", "train_gan", "discriminator_step", "generator_step",
     "reinforce", "run_episode", "evaluate_policy", "score_function_samples", "bandit_gradient",

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from autograd_engine import Value, enable_grad, no_grad, vsum
+from autograd_engine import TracerError, Value, enable_grad, no_grad, vsum
 from autograd_engine.validation import as_bool, as_int, as_real, describe, is_real, numpy_rng
 
+from .compiled import compiled_model, train_compiled
 from .data import Seed, as_array, batches
 from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
 from .module import Module
@@ -104,7 +105,7 @@ class TrainingLoop:
         self.history.loss.append(loss)
         self.history.accuracy.append(accuracy)
         self.history.lr.append(lr)
-        if self._bar is not None:
+        if self._bar is not None and self.progress:
             shown = {"acc": f"{accuracy:.1%}"} if accuracy is not None else {}
             self._bar.set_postfix(loss=f"{loss:.4f}", **shown)
 
@@ -134,13 +135,16 @@ def _scores(outputs: Any) -> list[Any]:
     return scores
 
 
+#: The named losses, by function (``fit(compile=True)`` writes each as per-sample terms).
+_NAMES = {binary_cross_entropy: "binary_cross_entropy", cross_entropy: "cross_entropy", hinge: "hinge", mse: "mse"}
+
+
 def _loss_name(loss: Any) -> str:
     """The name of a loss given by name or function, or an error naming ``loss``."""
     if isinstance(loss, str):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)} or a function, got {describe(loss)}")
-        return {binary_cross_entropy: "binary_cross_entropy", cross_entropy: "cross_entropy", hinge: "hinge",
-                mse: "mse"}[LOSSES[loss]]
+        return _NAMES[LOSSES[loss]]
     if callable(loss):
         return getattr(loss, "__name__", "custom")
     raise TypeError(f"loss must be a name ({', '.join(LOSSES)}) or a function, got {describe(loss)}")
@@ -195,25 +199,46 @@ def _check_model(model: Any) -> None:
         raise TypeError(f"model must be a Module or a function of one sample, got {describe(model)}")
 
 
-def predict(model: Module | Callable[..., Any], X: Any) -> np.ndarray:
+def predict(model: Module | Callable[..., Any], X: Any, *, compile: bool | None = None) -> np.ndarray:
     """The model's outputs for every row of ``X`` as floats (evaluation mode, no graph recorded).
+
+    Args:
+        model: a Module, or a function of one sample (a list of floats).
+        X: samples, shape (n, features).
+        compile: for a Module, True runs its traced forward pass over all rows at once (traced
+            once per model structure, see ``nn.compiled``); False the scalar forward pass, sample
+            by sample; None (default) the traced one when the model can be traced, else the scalar
+            one. Both give the same numbers (to about 1e-15 relative). Functions run sample by sample.
 
     Returns:
         shape (samples,) for one output per sample, (samples, outputs) for several.
 
     Raises:
-        TypeError: ``model`` is not a Module or function, ``X`` not numbers, or the model returns
-            something other than Values or numbers.
+        TypeError: ``model`` is not a Module or function, ``X`` not numbers, the model returns
+            something other than Values or numbers, or ``compile`` is not None or a bool.
         ValueError: ``X`` is not 2-D (samples by features).
+        autograd_engine.TracerError: ``compile=True`` and the forward pass cannot be traced.
+
+    >>> from nn import MLP
+    >>> predict(MLP(2, [3, 1], seed=0), [[0.0, 0.0], [1.0, 2.0]]).shape
+    (2,)
     """
     _check_model(model)
-    rows = as_array(X, "X", ndim=2).tolist()
+    use = None if compile is None else as_bool(compile, "compile")
+    array = as_array(X, "X", ndim=2)
+    rows = array.tolist()
     if not rows:
         return np.zeros(0)
     was_training = getattr(model, "training", False)
     if isinstance(model, Module):
         model.eval()
     try:
+        if use is not False and isinstance(model, Module):
+            try:
+                return compiled_model(model, array.shape[1])(array)
+            except TracerError:
+                if use:
+                    raise
         with no_grad():
             outs = model.forward_batch(rows) if isinstance(model, Module) else [model(r) for r in rows]
     finally:
@@ -267,7 +292,7 @@ def _schedule(schedule: Any, opt: Optimizer) -> Any:
 def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | None = None,
         optimizer: Optimizer | str | None = None, lr: float | None = None, epochs: int = 100,
         batch_size: int | None = None, l2: float = 0.0, schedule: Any = None, progress: bool = True,
-        seed: Seed = 0) -> History:
+        seed: Seed = 0, compile: bool = False) -> History:
     """Train ``model`` on ``X, y``; returns the per-epoch :class:`History`.
 
     Each epoch visits the data once in mini-batches: outputs (``model.forward_batch``),
@@ -293,9 +318,15 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
             ``optimizer -> schedule``; stepped after every epoch.
         progress: show a tqdm progress bar (terminal or notebook).
         seed: the order of mini-batches: an int, a numpy Generator, or None (seeded from ``random``).
+        compile: trace the model's forward pass and loss once (``autograd_engine.trace``) and run
+            each step over the whole mini-batch as NumPy kernels, the optimizer on arrays
+            (``nn.compiled``). The same History, parameters and gradients as ``compile=False`` (to
+            about 1e-12), many times faster. Needs a named loss (a loss function cannot be split
+            into per-sample terms: ValueError) and a model that traces (else TracerError).
 
     Raises:
         TypeError, ValueError: bad arguments (the message names the argument).
+        autograd_engine.TracerError: ``compile=True`` and the model's forward pass cannot be traced.
 
     >>> from nn import MLP, make_xor
     >>> X, y = make_xor()
@@ -317,6 +348,11 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
     given, name = _optimizer(optimizer, model)
     if loss is not None:
         _loss_name(loss)
+    compile = as_bool(compile, "compile")
+    if compile and callable(loss) and not any(loss is f for f in _NAMES):
+        raise ValueError(f"compile=True needs a named loss ({', '.join(LOSSES)}), got the function "
+                         f"{describe(loss)}: its batch mean cannot be split into traced per-sample terms; "
+                         f"use compile=False or a named loss")
     if schedule is not None and not callable(schedule) and not callable(getattr(schedule, "step", None)):
         _schedule(schedule, given)  # raises the TypeError before anything runs
     first = None
@@ -335,6 +371,17 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
         opt = OPTIMIZERS[name](model.parameters(), lr=_DEFAULT_LR[name] if lr is None else lr)
     sched = _schedule(schedule, opt)
     params = model.parameters()
+    if compile:
+        with no_grad():
+            first = model.eval().forward_batch(rows[:1])[0]
+            loss_fn([first] * len(targets), targets)  # the loss's own checks of the targets, before training
+        model.train()
+        several = isinstance(first, (list, tuple))
+        train_compiled(model, np.array(rows, dtype=float).reshape(len(rows), -1), targets,
+                       loss_name=_NAMES[next(f for f in _NAMES if f is loss_fn)], is_list=several,
+                       n_outputs=len(first) if several else 1,
+                       opt=opt, sched=sched, l2=l2, loop=loop)
+        return loop.history
     target_rows = targets.tolist()
 
     with enable_grad():
