@@ -47,7 +47,8 @@ from .data import MAX_SAMPLES, Seed, as_array, as_layer_sizes
 from .optim import as_learning_rate
 from .train import History, TrainingLoop, accuracy
 
-__all__ = ["EqPropNetwork", "RelaxationError", "GradientComparison", "compare_estimates", "train", "rho"]
+__all__ = ["EqPropNetwork", "VectorFieldNetwork", "RelaxationError", "GradientComparison", "compare_estimates",
+           "gradient_angle", "train", "rho"]
 
 #: The most weights a network may have (each is a float64; a bound turns a typo into an error).
 MAX_WEIGHTS = 10**7
@@ -107,6 +108,11 @@ class GradientComparison:
     beta: float
     relative_error: float
     cosine: float
+
+    @property
+    def angle(self) -> float:
+        """The angle in degrees between the estimate and the reference, ``acos(cosine)``."""
+        return math.degrees(math.acos(min(1.0, max(-1.0, self.cosine))))
 
 
 def _flat(grads: Grads) -> np.ndarray:
@@ -227,7 +233,7 @@ class EqPropNetwork:
             raise TypeError(f"{name} must be a pair (weight gradients, bias gradients) of lists of arrays, "
                             f"got {describe(grads)}")
         out: Grads = ([], [])
-        for kind, params, given, result in (("weight", self.weights, grads[0], out[0]),
+        for kind, params, given, result in (("weight", self._tensors(), grads[0], out[0]),
                                             ("bias", self.biases, grads[1], out[1])):
             if len(given) != len(params):
                 raise ValueError(f"{name} must hold {len(params)} {kind} gradients, got {len(given)}")
@@ -239,6 +245,14 @@ class EqPropNetwork:
         return out
 
     # -- energy and dynamics --------------------------------------------------------------------------
+
+    def _tensors(self) -> list[np.ndarray]:
+        """The weight matrices that learning changes (the ``weights`` here), in the order of a gradient's first list."""
+        return self.weights
+
+    def _top_down(self, k: int) -> np.ndarray:
+        """The matrix (n_{k+1}, n_{k+2}) that carries layer k+2's rho into layer k+1 (here ``W_{k+2}^T``)."""
+        return self.weights[k + 1].T
 
     def zero_states(self, n: int) -> list[np.ndarray]:
         """All-zero states for ``n`` samples (an int >= 1), one array (n, n_l) per non-input layer."""
@@ -279,7 +293,7 @@ class EqPropNetwork:
         for k, s in enumerate(states):
             drive = layers[k] @ self.weights[k].T + self.biases[k]
             if k + 1 < len(states):
-                drive = drive + layers[k + 2] @ self.weights[k + 1]
+                drive = drive + layers[k + 2] @ self._top_down(k).T
             grads.append(s - _rho_prime(s) * drive)
         if beta:
             grads[-1] = grads[-1] + beta * (states[-1] - d)
@@ -290,11 +304,9 @@ class EqPropNetwork:
         beta = as_real(beta, "beta", finite=True)
         if self.eps is not None:
             return self.eps
-        load = [np.zeros(n) for n in self.sizes[1:]]  # total |weight| on each non-input unit
-        for k, W in enumerate(self.weights):
-            load[k] += np.abs(W).sum(axis=1)
-            if k:
-                load[k - 1] += np.abs(W).sum(axis=0)
+        load = [np.abs(W).sum(axis=1) for W in self.weights]  # total |weight| on each non-input unit
+        for k in range(len(self.weights) - 1):
+            load[k] = load[k] + np.abs(self._top_down(k)).sum(axis=1)
         return 1.0 / (1.0 + abs(beta) + max(float(v.max()) for v in load))
 
     def residual(self, x: Any, states: list[np.ndarray], beta: float = 0.0, d: Any = None) -> float:
@@ -415,11 +427,15 @@ class EqPropNetwork:
     def _ep(self, x: np.ndarray, d: np.ndarray, beta: float, symmetric: bool) -> tuple[Grads, list[np.ndarray]]:
         """EP's estimate, and the free fixed point it started from."""
         s0 = self._free(x)
-        plus = self._param_gradient(x, self._nudged(x, s0, d, beta))
-        minus = self._param_gradient(x, self._nudged(x, s0, d, -beta) if symmetric else s0)
-        scale = 2 * beta if symmetric else beta
-        return ([(a - b) / scale for a, b in zip(plus[0], minus[0])],
-                [(a - b) / scale for a, b in zip(plus[1], minus[1])]), s0
+        plus = self._nudged(x, s0, d, beta)
+        minus = self._nudged(x, s0, d, -beta) if symmetric else s0
+        return self._estimate(x, s0, plus, minus, 2 * beta if symmetric else beta), s0
+
+    def _estimate(self, x: np.ndarray, s0: list[np.ndarray], plus: list[np.ndarray], minus: list[np.ndarray],
+                  scale: float) -> Grads:
+        """EP's rule: ``(dF/dtheta(plus) - dF/dtheta(minus)) / scale``."""
+        a, b = self._param_gradient(x, plus), self._param_gradient(x, minus)
+        return [(p - m) / scale for p, m in zip(a[0], b[0])], [(p - m) / scale for p, m in zip(a[1], b[1])]
 
     def bptt_gradients(self, x: Any, d: Any) -> Grads:
         """The true dJ/dtheta by backpropagation through the unrolled free phase, with the Value engine.
@@ -436,9 +452,10 @@ class EqPropNetwork:
         """BPTT's gradient, and the free fixed point it differentiates through."""
         s0, steps = self._relax(x, self.zero_states(len(x)), self.free_steps)
         with enable_grad():
-            Ws = [[[Value(w) for w in row] for row in W] for W in self.weights]
+            params = [[[Value(w) for w in row] for row in W] for W in self._tensors()]
+            Ws = params[:len(self.weights)]
             bs = [[Value(v) for v in b] for b in self.biases]
-            cols = [[list(col) for col in zip(*W)] for W in Ws]  # W_{l+1}^T rows, for the top-down drive
+            cols = self._top_down_values(params)  # the rows of each top-down matrix, for the top-down drive
             eps = self.step_size()
             total = []
             for sample, target in zip(x.tolist(), d.tolist()):
@@ -452,7 +469,7 @@ class EqPropNetwork:
                         for j, v in enumerate(s):
                             drive = dot(Ws[k][j], rhos[k]) + bs[k][j]
                             if k + 1 < len(states):
-                                drive = drive + dot(cols[k + 1][j], rhos[k + 2])
+                                drive = drive + dot(cols[k][j], rhos[k + 2])
                             slope = 1.0 if 0 <= v.data <= 1 else 0.0  # rho'(s), as in state_gradient
                             layer.append(_rho_value(v - eps * (v - slope * drive)))  # the projected step
                         new.append(layer)
@@ -460,16 +477,20 @@ class EqPropNetwork:
                 total.append(0.5 * vsum((o - t) ** 2 for o, t in zip(states[-1], target)))
             J = vsum(total) * (1.0 / len(total))
             J.backward()
-        return ([np.array([[w.grad for w in row] for row in W]) for W in Ws],
+        return ([np.array([[w.grad for w in row] for row in W]) for W in params],
                 [np.array([v.grad for v in b]) for b in bs]), s0
+
+    def _top_down_values(self, params: list[list[list[Value]]]) -> list[list[list[Value]]]:
+        """The top-down matrices' rows as Values: here ``W_{l+1}^T``, the forward weights' own Values."""
+        return [[list(col) for col in zip(*W)] for W in params[1:]]
 
     def numerical_gradients(self, x: Any, d: Any, h: float = 1e-5) -> Grads:
         """dJ/dtheta by central differences of :meth:`loss` (step ``h`` > 0), one parameter at a time."""
         x = self._inputs(x)
         d = self._targets(d, len(x))
         h = as_real(h, "h", finite=True, minimum=0, strict=True)
-        grads: Grads = ([np.zeros_like(W) for W in self.weights], [np.zeros_like(b) for b in self.biases])
-        for params, out in ((self.weights, grads[0]), (self.biases, grads[1])):
+        grads: Grads = ([np.zeros_like(W) for W in self._tensors()], [np.zeros_like(b) for b in self.biases])
+        for params, out in ((self._tensors(), grads[0]), (self.biases, grads[1])):
             for p, g in zip(params, out):
                 for idx in np.ndindex(p.shape):
                     old = p[idx]
@@ -527,18 +548,160 @@ class EqPropNetwork:
         self._apply(grads, as_learning_rate(lr))
 
     def _apply(self, grads: Grads, lr: float) -> None:
-        for W, g in zip(self.weights, grads[0]):
+        for W, g in zip(self._tensors(), grads[0]):
             W -= lr * g
         for b, g in zip(self.biases, grads[1]):
             b -= lr * g
 
     def copy(self) -> EqPropNetwork:
         """An independent network with the same settings and parameters."""
-        other = EqPropNetwork(self.sizes, eps=self.eps, free_steps=self.free_steps, nudged_steps=self.nudged_steps,
-                              tol=self.tol)
-        other.weights = [W.copy() for W in self.weights]
-        other.biases = [b.copy() for b in self.biases]
+        other = type(self)(self.sizes, eps=self.eps, free_steps=self.free_steps, nudged_steps=self.nudged_steps,
+                           tol=self.tol)
+        for mine, theirs in zip(self._tensors() + self.biases, other._tensors() + other.biases):
+            theirs[...] = mine
         return other
+
+
+class VectorFieldNetwork(EqPropNetwork):
+    """Equilibrium propagation without symmetric weights (Scellier, Goyal, Binas, Mesnard & Bengio 2018).
+
+    The same layered network, but the top-down connection into layer ``l`` has its own
+    *feedback* matrix ``B_l`` (shape (n_l, n_{l+1})) instead of ``W_{l+1}^T``. The dynamics are
+    then a vector field, no longer the gradient of an energy::
+
+        ds_l/dt = mu_l(s) = rho'(s_l) (W_l rho(s_{l-1}) + B_l rho(s_{l+1}) + b_l) - s_l
+
+    (plus ``- beta (s_L - d)`` at the output), relaxed as before: ``s <- clip(s + eps mu(s), 0, 1)``.
+    The vector-field rule changes each parameter by the local ``(d mu / d theta)^T`` times the
+    nudge ``(s_beta - s_0) / beta``. For a connection from unit ``j`` into unit ``i`` the estimate
+    of ``dJ/dtheta`` is ``-rho'(s_i^0) rho(s_j^0) (s_i^beta - s_i^0) / beta`` (``rho'`` is 1 on
+    [0, 1], where the states live); with ``symmetric=True`` the nudge is
+    ``(s_beta - s_-beta) / (2 beta)``. Forward and feedback weights are both learned by it. When
+    ``B_l = W_{l+1}^T`` the dynamics are symmetric EP's, and the rule differs from EP's only by the
+    second-order term ``(s_l^beta - s_l^0)(s_{l-1}^beta - s_{l-1}^0)^T / beta``;
+    otherwise it is *not* the gradient, and how far it is from it is a measurement
+    (:func:`compare_estimates`, :func:`gradient_angle`).
+
+    Gradients (``ep_gradients``, ``bptt_gradients``, ``numerical_gradients``, ``apply``) list the
+    weight matrices as ``W_1 .. W_L`` then ``B_1 .. B_{L-1}``.
+
+    Args:
+        sizes, eps, free_steps, nudged_steps, tol, init_scale, bias_init: as for :class:`EqPropNetwork`
+            (the forward weights and biases are drawn exactly as ``EqPropNetwork`` draws them from ``seed``).
+        feedback_angle: the angle in degrees (0 to 180) between each feedback matrix and the forward
+            matrix it replaces, with equal norms: ``B = cos(a) W^T + sin(a) R``, ``R`` a random matrix
+            orthogonal to ``W^T`` of the same norm (drawn after the weights from ``seed``). 0 is symmetric EP.
+        seed: an int, a ``numpy.random.Generator``, or None.
+
+    Raises:
+        TypeError, ValueError: a bad argument (the message names it).
+
+    >>> net = VectorFieldNetwork([2, 3, 1], feedback_angle=30.0, seed=0)
+    >>> [round(a, 6) for a in net.feedback_angles()]
+    [30.0]
+    """
+
+    def __init__(self, sizes: Sequence[int], *, eps: float | None = None, free_steps: int = 3000,
+                 nudged_steps: int = 3000, tol: float = 1e-8, init_scale: float | Sequence[float] = 0.25,
+                 bias_init: float = 0.25, feedback_angle: float = 0.0, seed: Seed = 0):
+        rng = numpy_rng(seed)
+        super().__init__(sizes, eps=eps, free_steps=free_steps, nudged_steps=nudged_steps, tol=tol,
+                         init_scale=init_scale, bias_init=bias_init, seed=rng)
+        angle = as_real(feedback_angle, "feedback_angle", finite=True, minimum=0, maximum=180)
+        self.feedback = [self._rotated(W.T, angle, rng) for W in self.weights[1:]]
+
+    @staticmethod
+    def _rotated(M: np.ndarray, angle: float, rng: np.random.Generator) -> np.ndarray:
+        """A matrix of ``M``'s norm at ``angle`` degrees from ``M`` (the other direction drawn from ``rng``)."""
+        R = rng.standard_normal(M.shape)
+        norm = np.linalg.norm(M)
+        if norm == 0 or M.size == 1:  # no direction to turn away from (or none other than -M)
+            return M * math.cos(math.radians(angle))
+        R -= (R * M).sum() / norm**2 * M
+        R *= norm / np.linalg.norm(R)
+        a = math.radians(angle)
+        return math.cos(a) * M + math.sin(a) * R
+
+    def feedback_angles(self) -> list[float]:
+        """The angle in degrees between each feedback matrix ``B_l`` and ``W_{l+1}^T`` (0: symmetric)."""
+        return [_angle(B.ravel(), W.T.ravel()) for B, W in zip(self.feedback, self.weights[1:])]
+
+    @property
+    def symmetric(self) -> bool:
+        """True when every feedback matrix equals the transpose of its forward matrix (an energy exists)."""
+        return all(np.array_equal(B, W.T) for B, W in zip(self.feedback, self.weights[1:]))
+
+    def _tensors(self) -> list[np.ndarray]:
+        return self.weights + self.feedback
+
+    def _top_down(self, k: int) -> np.ndarray:
+        return self.feedback[k]
+
+    def _top_down_values(self, params: list[list[list[Value]]]) -> list[list[list[Value]]]:
+        return params[len(self.weights):]
+
+    def _estimate(self, x: np.ndarray, s0: list[np.ndarray], plus: list[np.ndarray], minus: list[np.ndarray],
+                  scale: float) -> Grads:
+        """The vector-field rule: ``-(d mu / d theta)^T (plus - minus) / scale`` at the free fixed point."""
+        layers = [_clip(x)] + [_clip(s) for s in s0]
+        n = len(x)
+        nudge = [_rho_prime(s) * (p - m) / scale for s, p, m in zip(s0, plus, minus)]
+        forward = [-(nudge[k].T @ layers[k]) / n for k in range(len(self.weights))]
+        feedback = [-(nudge[k].T @ layers[k + 2]) / n for k in range(len(self.feedback))]
+        return forward + feedback, [-g.mean(axis=0) for g in nudge]
+
+    def _energy_exists(self, method: str) -> None:
+        if not self.symmetric:
+            angles = ", ".join(f"{a:.3g}" for a in self.feedback_angles())
+            raise ValueError(f"{method}: this network has no energy: its feedback weights are not the transposes "
+                             f"of its forward weights (feedback_angles() = [{angles}] degrees)")
+
+    def energy(self, x: Any, states: list[np.ndarray]) -> np.ndarray:
+        """E(s) for each sample, when the network is symmetric (else ``ValueError``: no energy exists)."""
+        self._energy_exists("energy")
+        return super().energy(x, states)
+
+    def energy_value(self, x: Sequence[float], states: list[list[Value]], beta: float = 0.0,
+                     d: Sequence[float] | None = None) -> Value:
+        """As :meth:`EqPropNetwork.energy_value`, when the network is symmetric (else ``ValueError``)."""
+        self._energy_exists("energy_value")
+        return super().energy_value(x, states, beta, d)
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> float:
+    cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return math.degrees(math.acos(min(1.0, max(-1.0, cosine))))
+
+
+def gradient_angle(estimate: Grads, reference: Grads) -> float:
+    """The angle in degrees between two gradients (each a pair of lists of arrays, all entries flattened).
+
+    0 means the same direction, 90 orthogonal (no help to descent), 180 opposite.
+
+    Raises:
+        TypeError: an argument is not a pair of lists of arrays.
+        ValueError: they have different shapes, hold nan/inf, or one is all zeros (no direction).
+
+    >>> gradient_angle(([np.array([1.0, 0.0])], []), ([np.array([1.0, 1.0])], []))
+    45.0
+    """
+    flats = []
+    for name, grads in (("estimate", estimate), ("reference", reference)):
+        if not isinstance(grads, (tuple, list)) or len(grads) != 2 or \
+                not all(isinstance(g, (tuple, list)) for g in grads):
+            raise TypeError(f"{name} must be a pair (weight gradients, bias gradients) of lists of arrays, "
+                            f"got {describe(grads)}")
+        parts = [as_array(g, f"{name}[{i}][{j}]", finite=True) for i, part in enumerate(grads)
+                 for j, g in enumerate(part)]
+        flats.append((parts, np.concatenate([p.ravel() for p in parts]) if parts else np.zeros(0)))
+    (a_parts, a), (b_parts, b) = flats
+    if [p.shape for p in a_parts] != [p.shape for p in b_parts]:
+        raise ValueError(f"estimate and reference must have the same shapes, got {[p.shape for p in a_parts]} "
+                         f"and {[p.shape for p in b_parts]}")
+    for name, v in (("estimate", a), ("reference", b)):
+        if not np.any(v):
+            raise ValueError(f"{name} must not be all zeros: the angle is undefined")
+    return round(_angle(a, b), 12)
 
 
 def _check_net(net: Any) -> EqPropNetwork:

@@ -276,3 +276,140 @@ def test_numerical_gradients_leave_the_network_unchanged_when_a_phase_fails():
         net.numerical_gradients(X, D)
     for a, b in zip(net.weights, before):
         np.testing.assert_array_equal(a, b)
+
+
+# -- equilibrium propagation without symmetric weights: the vector-field network ------------------------------
+
+from nn.eqprop import VectorFieldNetwork, gradient_angle  # noqa: E402
+
+
+def test_at_zero_asymmetry_the_vector_field_network_is_symmetric_ep():
+    X, D = blobs_data()
+    sym = EqPropNetwork([4, 5, 4, 3], seed=2, init_scale=1.0)
+    vf = VectorFieldNetwork([4, 5, 4, 3], seed=2, init_scale=1.0, feedback_angle=0.0)
+    for a, b in zip(sym.weights + sym.biases, vf.weights + vf.biases):
+        np.testing.assert_array_equal(a, b)
+    assert vf.symmetric and all(np.array_equal(B, W.T) for B, W in zip(vf.feedback, vf.weights[1:]))
+    s0, beta = sym.free_phase(X), 0.05
+    s_beta = sym.nudged_phase(X, s0, D, beta)
+    for a, b in zip(s0 + s_beta, vf.free_phase(X) + vf.nudged_phase(X, s0, D, beta)):
+        np.testing.assert_array_equal(a, b)  # the same dynamics, step for step
+    ep, field = sym.ep_gradients(X, D, beta), vf.ep_gradients(X, D, beta)
+    L, n = len(sym.weights), len(X)
+    for a, b in zip(field[1], ep[1]):  # biases: the same rule
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(field[0][0], ep[0][0], rtol=0, atol=1e-12)  # input weights: the input does not move
+    for k in range(1, L):  # a tied weight's update: its forward part plus its feedback part, transposed ...
+        tied = field[0][k] + field[0][L + k - 1].T
+        nudge_above, nudge_below = s_beta[k] - s0[k], s_beta[k - 1] - s0[k - 1]
+        # ... is EP's update but for the second-order term
+        np.testing.assert_allclose(ep[0][k], tied - nudge_above.T @ nudge_below / (beta * n), rtol=0, atol=1e-12)
+        assert np.abs(nudge_above.T @ nudge_below).max() > 0  # the term is there to be subtracted
+
+
+def test_the_vector_fields_bptt_gradient_equals_central_differences():
+    X, D = xor_data()
+    net = VectorFieldNetwork([2, 3, 2, 1], seed=1, init_scale=1.0, feedback_angle=70.0)
+    bptt, numeric = net.bptt_gradients(X, D), net.numerical_gradients(X, D)
+    assert [g.shape for g in bptt[0]] == [(3, 2), (2, 3), (1, 2), (3, 2), (2, 1)]
+    np.testing.assert_allclose(flat(bptt), flat(numeric), rtol=1e-6, atol=1e-8)
+    assert np.abs(bptt[0][3]).max() > 0 and np.abs(bptt[0][4]).max() > 0  # the feedback weights matter to J
+
+
+def test_the_dynamics_use_the_feedback_weights():
+    net = VectorFieldNetwork([2, 3, 2], seed=0, feedback_angle=120.0)
+    rng = np.random.default_rng(0)
+    x, s1, s2 = rng.uniform(0, 1, (1, 2)), rng.uniform(0.1, 0.9, (1, 3)), rng.uniform(0.1, 0.9, (1, 2))
+    g1, g2 = net.state_gradient(x, [s1, s2])
+    W1, W2, B = net.weights[0], net.weights[1], net.feedback[0]
+    np.testing.assert_allclose(g1, s1 - (x @ W1.T + s2 @ B.T + net.biases[0]), rtol=1e-12)
+    np.testing.assert_allclose(g2, s2 - (s1 @ W2.T + net.biases[1]), rtol=1e-12)
+    assert not np.allclose(B, W2.T)
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 90.0, 150.0, 180.0])
+def test_the_feedback_is_drawn_at_the_asked_angle_with_the_forward_norm(angle):
+    net = VectorFieldNetwork([3, 4, 5, 2], seed=3, feedback_angle=angle)
+    np.testing.assert_allclose(net.feedback_angles(), [angle, angle], atol=1e-5)
+    for B, W in zip(net.feedback, net.weights[1:]):
+        assert np.linalg.norm(B) == pytest.approx(np.linalg.norm(W))
+
+
+def test_gradient_angle_on_known_vectors_and_a_tiny_network():
+    e = ([np.array([[1.0, 0.0]])], [np.array([0.0])])
+    assert gradient_angle(e, ([np.array([[1.0, 1.0]])], [np.array([0.0])])) == pytest.approx(45.0)
+    assert gradient_angle(e, ([np.array([[0.0, 3.0]])], [np.array([0.0])])) == pytest.approx(90.0)
+    assert gradient_angle(e, ([np.array([[-2.0, 0.0]])], [np.array([0.0])])) == pytest.approx(180.0)
+    assert gradient_angle(e, ([np.array([[5.0, 0.0]])], [np.array([0.0])])) == 0.0
+    X, D = xor_data()
+    net = VectorFieldNetwork([2, 2, 1], seed=1, feedback_angle=90.0)
+    estimate, reference = net.ep_gradients(X, D, 0.01, symmetric=True), net.bptt_gradients(X, D)
+    a, b = flat(estimate), flat(reference)
+    by_hand = np.degrees(np.arccos(a @ b / np.sqrt((a @ a) * (b @ b))))
+    assert gradient_angle(estimate, reference) == pytest.approx(by_hand, abs=1e-9)
+    comparison = compare_estimates(net, X, D, betas=[0.01], reference=reference)["symmetric"][0]
+    assert comparison.angle == pytest.approx(by_hand, abs=1e-6)
+    assert 1.0 < by_hand < 90.0  # asymmetric: off the gradient, yet a descent direction
+
+
+def test_the_angle_to_the_gradient_grows_with_the_asymmetry():
+    X, D = xor_data()
+    angles = []
+    for feedback in (0.0, 45.0, 90.0, 135.0):
+        net = VectorFieldNetwork([2, 8, 1], seed=0, feedback_angle=feedback)
+        angles.append(gradient_angle(net.ep_gradients(X, D, 0.01, symmetric=True), net.bptt_gradients(X, D)))
+    assert angles[0] < 0.01  # symmetric: EP's estimate, on the gradient up to O(beta^2)
+    assert angles[0] < angles[1] < angles[2] < angles[3] < 90.0
+
+
+def test_a_vector_field_network_has_no_energy_unless_symmetric_and_copies_its_feedback():
+    X, _ = xor_data()
+    net = VectorFieldNetwork([2, 3, 1], seed=0, feedback_angle=45.0)
+    with pytest.raises(ValueError, match="this network has no energy"):
+        net.energy(X, net.zero_states(4))
+    symmetric = VectorFieldNetwork([2, 3, 1], seed=0)
+    np.testing.assert_array_equal(symmetric.energy(X, symmetric.zero_states(4)),
+                                  EqPropNetwork([2, 3, 1], seed=0).energy(X, symmetric.zero_states(4)))
+    other = net.copy()
+    assert isinstance(other, VectorFieldNetwork)
+    np.testing.assert_array_equal(other.feedback[0], net.feedback[0])
+    other.feedback[0][0, 0] += 1.0
+    assert other.feedback[0][0, 0] != net.feedback[0][0, 0]
+
+
+def test_a_vector_field_network_trains_xor():
+    X, D = xor_data()
+    net = VectorFieldNetwork([2, 8, 1], seed=0, init_scale=(1.3, 0.25), feedback_angle=90.0)
+    history = train(net, X, 0.1 + 0.8 * D, epochs=100, lr=0.2, beta=0.1, progress=False)
+    assert history.loss[-1] < history.loss[0] / 4 and history.accuracy[-1] == 1.0
+
+
+VF = VectorFieldNetwork([2, 3, 1], seed=0, feedback_angle=45.0)
+G1 = ([np.ones((1, 2))], [np.zeros(1)])
+ERROR_CASES += [
+    ("VectorFieldNetwork-feedback_angle-negative", lambda: VectorFieldNetwork([2, 1], feedback_angle=-1.0),
+     ValueError, "feedback_angle must be a finite number >= 0 and <= 180"),
+    ("VectorFieldNetwork-feedback_angle-huge", lambda: VectorFieldNetwork([2, 1], feedback_angle=1e9), ValueError,
+     "feedback_angle must be"),
+    ("VectorFieldNetwork-feedback_angle-nan", lambda: VectorFieldNetwork([2, 1], feedback_angle=np.nan), ValueError,
+     "feedback_angle must be"),
+    ("VectorFieldNetwork-feedback_angle-str", lambda: VectorFieldNetwork([2, 1], feedback_angle="90"), TypeError,
+     "feedback_angle must be a real number"),
+    ("VectorFieldNetwork-feedback_angle-bool", lambda: VectorFieldNetwork([2, 1], feedback_angle=True), TypeError,
+     "feedback_angle must be a real number"),
+    ("VectorFieldNetwork-sizes-none", lambda: VectorFieldNetwork(None), TypeError, "sizes must be a list"),
+    ("VectorFieldNetwork-seed-negative", lambda: VectorFieldNetwork([2, 1], seed=-1), ValueError, "seed must be"),
+    ("VectorFieldNetwork-energy-asymmetric", lambda: VF.energy(X4, VF.zero_states(4)), ValueError,
+     "this network has no energy"),
+    ("VectorFieldNetwork-apply-missing-feedback", lambda: VF.apply(net3().ep_gradients(X4, D4, 0.1), 0.1), ValueError,
+     "grads must hold 3 weight gradients, got 2"),
+    ("gradient_angle-none", lambda: gradient_angle(None, G1), TypeError, "estimate must be a pair"),
+    ("gradient_angle-shapes", lambda: gradient_angle(G1, ([np.ones((2, 1))], [np.zeros(1)])), ValueError,
+     "estimate and reference must have the same shapes"),
+    ("gradient_angle-zero", lambda: gradient_angle(G1, ([np.zeros((1, 2))], [np.zeros(1)])), ValueError,
+     "reference must not be all zeros"),
+    ("gradient_angle-nan", lambda: gradient_angle(([np.full((1, 2), np.nan)], [np.zeros(1)]), G1), ValueError,
+     r"estimate\[0\]\[0\] must hold finite numbers"),
+    ("gradient_angle-str", lambda: gradient_angle(G1, (["ab"], [np.zeros(1)])), TypeError,
+     r"reference\[0\]\[0\] must be an array of real numbers"),
+]
