@@ -200,6 +200,38 @@ class Module:
                 p.label = name
         return self
 
+    def draw(self, x: Any = None, *, output: Any = None, expand: Any = (), **options: Any) -> Any:
+        """A drawing of ``self(x)`` (or of ``output``) a person can read: one box per part of the model.
+
+        Each part (``layers.0``, ``layers.1`` ... of an MLP) is a box with its name, size and
+        gradient norm; inputs are ``x0, x1, ...``; ``expand=("layers.1",)`` opens a part. See
+        :func:`nn.draw.draw_model`, which takes the same arguments; ``draw_dot(out, model=self)``
+        calls this method.
+
+        Args:
+            x: an input: the drawing runs ``self(x)``.
+            output: instead of ``x``, a Value (or list of Values) the model computed, e.g. a loss.
+            expand: the names of the parts to open.
+            options: ``rankdir``, ``show_grad``, ``highlight``, ``format`` (see ``draw_model``).
+
+        Returns:
+            A ``graphviz.Digraph``.
+
+        Raises:
+            TypeError, ValueError: a bad argument or option (the message names it).
+
+        >>> from nn import MLP
+        >>> MLP(2, [3, 1], seed=0).draw([1.0, 2.0]).source.count("Layer(")  # one box per layer
+        2
+        """
+        from .draw import OPTIONS, draw_model
+
+        for name in options:
+            if name not in OPTIONS:
+                raise TypeError(f"{type(self).__name__}.draw() got an unexpected option {name!r}; it takes x, "
+                                f"output, expand and {', '.join(OPTIONS)}")
+        return draw_model(self, x, output=output, expand=expand, **options)
+
     # -- training helpers --------------------------------------------------------------------------------
 
     def zero_grad(self) -> None:
