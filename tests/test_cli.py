@@ -156,6 +156,9 @@ def test_graph_reads_expressions_and_values_as_typed(capsys, tmp_path, argv, fir
 def test_graph_draws_a_constant_exponent_as_a_power_with_a_constant(capsys, tmp_path):
     lines, ops = graph_of(capsys, tmp_path, "x**2", "--x", "3")
     assert lines[:2] == ["x**2 = 9", "  d/dx = 6"] and ops == ["**2"]
+    dot = (tmp_path / "g.dot").read_text()
+    assert "data 3.0000" in dot and "data 9.0000" in dot
+    assert "data 2.0000" not in dot  # the exponent is the op's constant, not a leaf Value of the graph
     assert graph_of(capsys, tmp_path, "x**(1/2)", "--x", "4")[1] == ["**0.5"]
     assert graph_of(capsys, tmp_path, "x**-1", "--x", "4")[1] == ["**-1"]
     lines, ops = graph_of(capsys, tmp_path, "x**y", "--x", "2", "--y", "3")
