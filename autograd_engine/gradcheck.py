@@ -410,20 +410,26 @@ def _compare(f: Callable[..., Any], xs: list[float], eps: float, atol: float, rt
             if not raise_exception:
                 return False
             outs = _as_outputs(f(*_leaves(xs)))
-            mismatch = _first_rule_mismatch(outs, eps, atol, rtol)
+            mismatch, diagnosis = _diagnose(outs, a, n, eps, atol, rtol)
             message = (f"{name} failed at inputs {format_point(xs)} for {output_name(k)}, input {i}: analytic {a!r} "
-                       f"vs numeric {n!r} {_error(a, n, atol, rtol)}")
-            if mismatch:
-                message += f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}"
-            source = _first_non_finite(outs)
-            if source is not None:
-                message += f"\nf is not finite at this point: {source}"
-            elif not (_finite(a) and _finite(n)):
-                message += ("\na derivative is not finite at this point: the point is at (or within eps of) the "
-                            "edge of an op's domain; check at another point or with a smaller eps")
+                       f"vs numeric {n!r} {_error(a, n, atol, rtol)}{diagnosis}")
             raise GradcheckError(message, output_index=k, input_index=i, analytic=a, numeric=n,
                                  mismatch=mismatch, outputs=outs, point=xs, grads=_gradients_of(outs[k]))
     return True
+
+
+def _diagnose(outs: list[Value], a: float, n: float, eps: float, atol: float,
+              rtol: float) -> tuple[RuleMismatch | None, str]:
+    """What a failure report adds: the first node whose own rule is wrong, and where ``f`` stops being finite."""
+    mismatch = _first_rule_mismatch(outs, eps, atol, rtol)
+    text = f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}" if mismatch else ""
+    source = _first_non_finite(outs)
+    if source is not None:
+        text += f"\nf is not finite at this point: {source}"
+    elif not (_finite(a) and _finite(n)):
+        text += ("\na derivative is not finite at this point: the point is at (or within eps of) the edge of an "
+                 "op's domain; check at another point or with a smaller eps")
+    return mismatch, text
 
 
 def _finite(x: float) -> bool:
@@ -658,14 +664,9 @@ class _DirectionalChecker:
         if _close(a, n, self.atol, self.rtol):
             return
         outs = self.f(*_leaves(self.point))
-        mismatch = _first_rule_mismatch(outs, self.eps, self.atol, self.rtol)
+        mismatch, diagnosis = _diagnose(outs, a, n, self.eps, self.atol, self.rtol)
         message = (f"check_grads failed at order {level}, mode {mode!r}, at the point {format_point(self.point)}: "
-                   f"{what}: analytic {a!r} vs numeric {n!r} {_error(a, n, self.atol, self.rtol)}")
-        if mismatch:
-            message += f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}"
-        source = _first_non_finite(outs)
-        if source is not None:
-            message += f"\nf is not finite at this point: {source}"
+                   f"{what}: analytic {a!r} vs numeric {n!r} {_error(a, n, self.atol, self.rtol)}{diagnosis}")
         index = output if output is not None and output < len(outs) else 0
         raise GradcheckError(message, output_index=index, input_index=None, analytic=a, numeric=n,
                              mismatch=mismatch, outputs=outs, point=self.point, grads=_gradients_of(outs[index]),
