@@ -1,5 +1,6 @@
 """Graph drawings: DOT parsed back, SVG rendered by the real dot and parsed as XML, step-through, big graphs."""
 
+import math
 import os
 import re
 import shutil
@@ -363,7 +364,7 @@ def test_missing_dot_is_explained(tmp_path, monkeypatch):
     assert to_dot(o).startswith("digraph")  # works without it
     bundle = o._repr_mimebundle_()  # the browser lays the graph out instead
     assert set(bundle) == {"text/plain", "text/html"} and bundle["text/plain"] == repr(o)
-    assert bundle["text/html"].startswith("<iframe srcdoc=") and "aeGraphviz" in bundle["text/html"]
+    assert bundle["text/html"].startswith("<iframe srcdoc=") and "var aeGraphviz =" in bundle["text/html"]
 
 
 @needs_dot
@@ -483,6 +484,140 @@ ERROR_CASES = [
     ("save_graph-path-an-int", lambda: save_graph(_v, 3), TypeError, r"path must be a str or os.PathLike, got int 3"),
     ("save_graph-path-empty", lambda: save_graph(_v, ""), ValueError, r"path must be a non-empty file name"),
     ("show_backward-root-None", lambda: show_backward(None), TypeError, r"root must be a Value, got NoneType None"),
-    ("show_backward-step-given", lambda: show_backward(_v, step=1), TypeError, r"takes no step option, got 1"),
+    ("show_backward-step-given", lambda: show_backward(_v, step=1), TypeError, r"takes no step option, got step=1"),
     ("show_backward-rankdir-bad", lambda: show_backward(_v, rankdir=1), TypeError, r"rankdir must be .*got int 1"),
+    ("to_dot-edge_labels-a-str", lambda: to_dot(_v, edge_labels="yes"), TypeError,
+     r"edge_labels must be a bool \(True or False\), got str 'yes'"),
+    ("draw_dot-model-without-draw", lambda: draw_dot(_v, model=object()), TypeError,
+     r"model must have a draw\(output=\.\.\., \*\*options\) method \(an nn.Module\), got object"),
+    ("draw_dot-model-a-str", lambda: draw_dot(_v, model="mlp"), TypeError, r"model must have a draw.*got str 'mlp'"),
 ]
+
+
+# -- the chain rule on the picture ---------------------------------------------------------------------------
+
+EDGE_LABEL = re.compile(r'^\t(\w+) -> (\w+) \[label="((?:[^"\\]|\\.)*)"', re.M)
+
+
+def edge_labels(src):
+    """{(tail, head): label} of the labelled edges of DOT source."""
+    return {(t, h): text for t, h, text in EDGE_LABEL.findall(src)}
+
+
+def ids_by_label(src):
+    return {label(a).split(" | ")[0].strip("{ "): n for n, a in parse(src)[0].items() if n.startswith("v")}
+
+
+def test_edges_carry_the_local_derivative_from_the_rule_table():
+    x1, w1 = Value(2.0, "x1"), Value(-3.0, "w1")
+    p = x1 * w1
+    p.label = "p"
+    o = p.tanh()
+    o.label = "o"
+    src = to_dot(o, edge_labels=True)  # before backward: local derivatives only
+    ids, labels = ids_by_label(src), edge_labels(src)
+    op_of = {v: "o" + v[1:] for v in ids.values()}
+    assert labels[(ids["x1"], op_of[ids["p"]])] == "∂ -3.0000"  # ∂(x1*w1)/∂x1 = w1
+    assert labels[(ids["w1"], op_of[ids["p"]])] == "∂ 2.0000"  # = x1
+    assert labels[(ids["p"], op_of[ids["o"]])] == f"∂ {format_number(1 - math.tanh(-6.0) ** 2)}"  # 1 - out²
+    o.backward()  # now each edge also shows what was sent: g · local
+    labels = edge_labels(to_dot(o, edge_labels=True))
+    g = 1 - math.tanh(-6.0) ** 2
+    assert labels[(ids["x1"], op_of[ids["p"]])] == f"∂ -3.0000\\ng·∂ {format_number(-3.0 * g)}"
+    assert labels[(ids["p"], op_of[ids["o"]])] == f"∂ {format_number(g)}\\ng·∂ {format_number(g)}"
+    assert edge_labels(to_dot(o)) == {}  # off by default in to_dot
+
+
+@pytest.mark.parametrize("name", sorted(ae.OPS))
+def test_local_derivatives_are_the_rule_with_gradient_one_and_their_words_agree(name):
+    from autograd_engine.ops import OPS, call_forward, call_vjp
+    from autograd_engine.viz.sweep import local_derivatives, local_text
+
+    op = OPS[name]
+    n_args = op.kind.n_args or op.arity
+    intervals = [op.domain[min(i, len(op.domain) - 1)][-1] for i in range(n_args)]
+    args = [Value(lo + (hi - lo) * (0.3 + 0.4 * i / max(1, n_args - 1))) for i, (lo, hi) in enumerate(intervals)]
+    c = op.params[0] if op.kind.name == "param" else None
+    node = ae.apply(op, *args, param=c)
+    locals_ = local_derivatives(node)
+    assert locals_ == [float(d) for d in call_vjp(op, 1.0, [a.data for a in args], node.data, c)]
+    h = 1e-6
+    for i in range(n_args):  # central differences of the forward, per input
+        if op.rule_is_derivative:
+            up = [a.data + (h if j == i else 0.0) for j, a in enumerate(args)]
+            down = [a.data - (h if j == i else 0.0) for j, a in enumerate(args)]
+            numeric = (call_forward(op, up, c) - call_forward(op, down, c)) / (2 * h)
+            assert locals_[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+        text = local_text(node, i, locals_[i]).replace("²", "**2").replace("·", "*").replace("^", "**")
+        assert eval(text) == pytest.approx(locals_[i], rel=2e-3, abs=1e-3)  # the words say the same number
+
+
+def test_step_drawings_tell_partial_from_complete_and_say_what_each_step_did():
+    o = neuron()
+    n = len(topological_order(o))
+    for k in range(n + 1):
+        src = to_dot(o, step=k)
+        assert "legend: dashed border = grad still partial" in src
+        state = list(backward_steps(o))
+        done = {s.node for s in state[:k]}
+        for v, node_id in zip(topological_order(o), (f"v{i}" for i in range(n))):
+            attrs = parse(src)[0][node_id]
+            consumers = {u for u in topological_order(o) if v in u.parents}
+            assert ("dashed" in attrs) == (v is not o and not consumers <= done), (k, node_id)
+    leaf_step = to_dot(o, step=n)
+    assert "x1 is a leaf: it only accumulated what its consumers sent; its grad -1.5 is final" in leaf_step
+    assert "o is the root, grad 1 (the seed). tanh → " in to_dot(o, step=1)
+    assert "grad += 0.5 = 1 · (1 - 0.7071²)" in to_dot(o, step=1)
+
+
+def test_a_shared_node_is_partial_until_both_consumers_sent():
+    x = Value(3.0, "x")
+    a, b = x * 2, x.exp()
+    a.label, b.label = "a", "b"
+    y = a + b
+    y.label = "y"
+    sentences = ae.StepThrough(y, renderer="browser").sentences
+    x_steps = [k for k, s in enumerate(sentences) if "→ x: grad +=" in s]
+    assert len(x_steps) == 2
+    first = parse(to_dot(y, step=x_steps[0]))[0]
+    last = parse(to_dot(y, step=x_steps[1]))[0]
+    x_id = ids_by_label(to_dot(y))["x"]
+    assert "dashed" in first[x_id]  # one consumer has sent its share, the other not yet
+    assert label(first[x_id]).endswith((f"grad {format_number(2.0)} }}", f"grad {format_number(math.exp(3.0))} }}"))
+    assert "dashed" not in last[x_id] and f"grad {format_number(2.0 + math.exp(3.0))}" in label(last[x_id])
+
+
+def test_draw_dot_hands_a_model_the_drawing():
+    class Stub:
+        def __init__(self):
+            self.calls = []
+
+        def draw(self, **kwargs):
+            self.calls.append(kwargs)
+            return "a model drawing"
+
+    o, stub = neuron(), Stub()
+    assert draw_dot(o, model=stub, depth=2) == "a model drawing"
+    assert draw_dot(o, model=stub, format="png") == "a model drawing"
+    assert stub.calls == [{"output": o, "depth": 2}, {"output": o, "format": "png"}]
+
+
+def test_without_dot_only_file_export_needs_it(tmp_path, monkeypatch):
+    import graphviz
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # graphviz looks dot up at each call: nothing cached
+    o = neuron()
+    drawing = draw_dot(o, edge_labels=True)
+    bundle = drawing._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"} and "var aeGraphviz =" in bundle["text/html"]
+    assert "∂ -3.0000" in bundle["text/html"]  # the DOT source travels to the browser renderer
+    for ext in (".png", ".pdf", ".svg"):
+        with pytest.raises(GraphvizNotFoundError, match=r"apt install graphviz.*brew install graphviz.*conda"):
+            save_graph(o, tmp_path / f"g{ext}")
+    with pytest.raises(GraphvizNotFoundError):
+        drawing.render(tmp_path / "g", format="png")
+    assert isinstance(drawing, graphviz.Digraph) and save_graph(o, tmp_path / "g.dot")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot"]
+    monkeypatch.undo()
+    if shutil.which("dot"):  # and with dot back on PATH, rendering works again at once
+        assert draw_dot(o).pipe(format="svg").startswith(b"<?xml")

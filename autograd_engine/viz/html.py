@@ -151,8 +151,9 @@ class StepThrough:
 
     >>> from autograd_engine import Value
     >>> x = Value(0.5, "x")
-    >>> len(StepThrough(x.tanh(), renderer="browser"))
-    3
+    >>> steps = StepThrough(x.tanh(), renderer="browser")
+    >>> len(steps), steps.sentences[2][:50]
+    (2, 'step 2 of 2: x is a leaf: it only accumulated what')
     """
 
     def __init__(self, root: Value, *, renderer: str = "auto", edge_labels: bool = True, **options: Any) -> None:

@@ -37,6 +37,10 @@ def short(x: float) -> str:
     return "0" if text == "-0" else text
 
 
+def _factor(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
+
+
 def local_text(node: Value, index: int, local: float) -> str:
     """The local derivative of ``node`` for its input ``index``, written with the numbers it is made of.
 
@@ -51,16 +55,16 @@ def local_text(node: Value, index: int, local: float) -> str:
     if op in ("neg", "-"):
         return "-1"
     if op == "tanh":
-        return f"(1 - {short(out)}²)"
+        return f"(1 - {_factor(short(out))}²)"
     if op == "exp":
         return short(out)
     if op == "sigmoid":
-        return f"{short(out)}·(1 - {short(out)})"
+        return f"{short(out)}·(1 - {short(out)})"  # sigmoid's output is in (0, 1)
     if op == "log":
-        return f"1/{short(parents[0].data)}"
+        return f"1/{short(parents[0].data)}"  # log's input is positive
     if op == "**":
         c = float(param_of(node))
-        return f"{short(c)}·{short(parents[0].data)}^{short(c - 1)}"
+        return f"{_factor(short(c))}·{_factor(short(parents[0].data))}^{_factor(short(c - 1))}"
     return short(local)
 
 
@@ -90,10 +94,6 @@ def who(node: Value) -> str:
     """How a sentence names a node: its label, else a short formula (``x1*w1``), else its op."""
     text = expression(node)
     return text if len(text) <= 40 else f"the {node.op} node"
-
-
-def _factor(text: str) -> str:
-    return f"({text})" if text.startswith("-") else text
 
 
 @dataclass

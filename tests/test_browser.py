@@ -1,0 +1,113 @@
+"""The HTML step-through in a real browser: headless Chromium, networking off, driven over DevTools on a pipe.
+
+Skips when Chromium is missing, except under CI (``CI=true``), where ``.ci/run`` installs
+Debian's ``chromium`` and a missing browser is a failure. Each test saves a screenshot of
+the final state in its ``tmp_path`` and prints the path (``pytest -s`` shows it).
+"""
+
+import os
+import shutil
+
+import pytest
+from chromium import Browser, find_chromium
+
+from autograd_engine import Value, save_html
+
+CHROMIUM = find_chromium()
+if CHROMIUM is None and os.environ.get("CI", "").lower() == "true":
+    pytest.fail("CI=true but no Chromium was found (.ci/run installs Debian's chromium): the browser tests "
+                "must run in CI", pytrace=False)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium); "
+                                                          "the browser tests run in CI")
+RENDERERS = [pytest.param("dot", marks=pytest.mark.skipif(not shutil.which("dot"), reason="no dot")), "browser"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with Browser(CHROMIUM) as b:
+        yield b
+
+
+def neuron():
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+NODE_TEXT = """Object.fromEntries([...document.querySelectorAll('#ae-graph g.node')].filter(g => g.id.startsWith('v'))
+  .map(g => [g.querySelector('text').textContent, [...g.querySelectorAll('text')].map(t => t.textContent)
+  .slice(-2).join(' ')]))"""
+EDGE_TEXT = """[...document.querySelectorAll('#ae-graph g.edge')].map(g => [...g.querySelectorAll('text')]
+  .map(t => t.textContent).join(' ').trim()).filter(t => t)"""
+
+
+def snapshot(browser):
+    return {"step": browser.evaluate("document.body.getAttribute('data-step')"),
+            "line": browser.evaluate("document.getElementById('ae-line').textContent"),
+            "nodes": browser.evaluate(NODE_TEXT), "edges": sorted(browser.evaluate(EDGE_TEXT)),
+            "dashed": browser.evaluate("document.querySelectorAll('#ae-graph [stroke-dasharray]').length")}
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_arrow_keys_step_backward_offline(browser, renderer, tmp_path):
+    o = neuron()
+    page = save_html(o, tmp_path / "neuron.html", renderer=renderer)
+    browser.requests.clear()
+    browser.goto(f"file://{page}")
+    browser.wait_for("document.body.getAttribute('data-step') === '0'")  # drawn (laid out in the page if need be)
+    start = snapshot(browser)
+    assert start["line"].startswith("step 0 of 10: forward values only")
+    assert start["nodes"]["x1"] == "data 2.0000 grad 0.0000" and start["nodes"]["o"] == "data 0.7071 grad 1.0000"
+    assert not any("grad -1.5000" in t for t in start["nodes"].values())  # no final gradient yet
+    assert "∂ -3.0000" in start["edges"] and not any("g·∂" in e for e in start["edges"])
+    assert start["dashed"] == 9  # every node but the root is partial
+    states = [start]
+    for _ in range(10):
+        browser.press("ArrowRight")
+        states.append(snapshot(browser))
+    assert [s["step"] for s in states] == [str(k) for k in range(11)]
+    assert states[1]["line"] == ("step 1 of 10: o is the root, grad 1 (the seed). "
+                                 "tanh → n: grad += 0.5 = 1 · (1 - 0.7071²)")
+    assert states[1]["nodes"]["n"] == "data 0.8814 grad 0.5000" and "∂ 0.5000 g·∂ 0.5000" in states[1]["edges"]
+    assert len({(s["line"], str(s["nodes"]), str(s["edges"])) for s in states}) == 11  # every step shows something new
+    end = states[-1]
+    assert end["nodes"]["x1"] == "data 2.0000 grad -1.5000" and end["nodes"]["w1"] == "data -3.0000 grad 1.0000"
+    assert end["nodes"]["x2"] == "data 0.0000 grad 0.5000" and end["nodes"]["b"] == "data 6.8814 grad 0.5000"
+    assert "∂ -3.0000 g·∂ -1.5000" in end["edges"] and "∂ 2.0000 g·∂ 1.0000" in end["edges"]
+    assert end["dashed"] == 0 and "x1 is a leaf: it only accumulated" in end["line"]
+    shot = browser.screenshot(str(tmp_path / f"step-through-{renderer}.png"))
+    print(f"screenshot of the final state: {shot}")
+    browser.press("ArrowRight")  # past the end: stays
+    assert snapshot(browser) == end
+    browser.press("ArrowLeft")
+    assert snapshot(browser) == states[9]
+    browser.press("Home")
+    assert snapshot(browser) == start
+    assert browser.requests == [f"file://{page}"]  # the page asked for nothing else
+
+
+def test_a_page_that_fetches_fails_with_networking_off(browser, tmp_path):
+    page = tmp_path / "fetch.html"
+    page.write_text('<!DOCTYPE html><meta charset="utf-8"><body>'
+                    '<script>fetch("http://example.com/x").then(() => document.body.dataset.r = "loaded",'
+                    ' () => document.body.dataset.r = "failed")</script>', encoding="utf-8")
+    browser.goto(f"file://{page}")
+    assert browser.wait_for("document.body.dataset.r") == "failed"
+
+
+def test_zoom_buttons_change_the_view_and_fit_restores_it(browser, tmp_path):
+    page = save_html(neuron(), tmp_path / "zoom.html", renderer="browser")
+    browser.goto(f"file://{page}")
+    browser.wait_for("document.body.getAttribute('data-step') === '0'")
+    view = "document.querySelector('#ae-graph svg').getAttribute('viewBox')"
+    before = browser.evaluate(view)
+    browser.evaluate("document.getElementById('ae-zoom-in').click()")
+    zoomed = [float(x) for x in browser.evaluate(view).split()]
+    original = [float(x) for x in before.split()]
+    assert zoomed[2] == pytest.approx(original[2] / 1.25) and zoomed[3] == pytest.approx(original[3] / 1.25)
+    browser.evaluate("document.getElementById('ae-fit').click()")
+    assert [float(x) for x in browser.evaluate(view).split()] == original

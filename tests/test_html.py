@@ -1,0 +1,235 @@
+"""The offline HTML step-through: what the page holds, how it is written, its size, its display in a notebook."""
+
+import html
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+import autograd_engine as ae
+from autograd_engine import StepThrough, Value, save_html, show_backward, topological_order
+
+needs_dot = pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz's dot is not installed")
+RENDERERS = [pytest.param("dot", marks=needs_dot), "browser"]
+
+
+def neuron():
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def page_data(page):
+    """The JSON the page steps through (parsed back as the browser parses it)."""
+    text = re.search(r'<script type="application/json" id="ae-data">(.*?)</script>', page, re.S).group(1)
+    return json.loads(text)
+
+
+def replay(data, k):
+    """Each node's grad text and partial flag after k steps, as the page's script computes it."""
+    state = {i: tuple(v) for i, v in data["init"].items()}
+    for step in data["steps"][1:k + 1]:
+        for node_id, grad, partial in step["g"]:
+            state[node_id] = (grad, partial)
+    return state
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_the_page_steps_from_zero_gradients_to_the_complete_ones(renderer, tmp_path):
+    o = neuron()
+    path = save_html(o, tmp_path / "neuron.html", renderer=renderer)
+    page = Path(path).read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+    data = page_data(page)
+    graph = topological_order(o)
+    assert len(data["steps"]) == len(graph) + 1  # step 0, then every node: the root and the leaves too
+    start, end = replay(data, 0), replay(data, len(graph))
+    assert sorted(g for g, _ in start.values()) == ["0.0000"] * (len(graph) - 1) + ["1.0000"]
+    o.backward()
+    ids = {v: f"v{i}" for i, v in enumerate(graph)}
+    assert {ids[v]: (ae.viz.format_number(v.grad), 0) for v in graph} == end  # complete, and what backward gives
+    sentences = [s["t"] for s in data["steps"]]
+    assert sentences[1] == "step 1 of 10: o is the root, grad 1 (the seed). tanh → n: grad += 0.5 = 1 · (1 - 0.7071²)"
+    assert sum("is a leaf: it only accumulated" in s for s in sentences) == 5
+    edges = dict(pair for s in data["steps"] for pair in s["e"])
+    assert sorted(edges.values()).count("g·∂ 0.5000") == 6 and "g·∂ -1.5000" in edges.values()
+    if renderer == "dot":  # one SVG, laid out once; its edge labels hold the local derivatives
+        assert page.split("<script")[0].count("<svg") == 1 and "var aeGraphviz =" not in page and "∂ 2.0000" in page
+    else:  # the DOT source and the vendored renderer; no SVG until the browser draws it
+        assert "<svg" not in page.split("<script")[0] and "var aeGraphviz =" in page and "∂ -3.0000" in data["dot"]
+
+
+def test_the_page_fetches_nothing():
+    page = StepThrough(neuron(), renderer="browser").html()
+    scripts = re.findall(r"<script([^>]*)>", page)
+    assert all("src=" not in attrs for attrs in scripts) and "<link" not in page and "<img" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_names_that_look_like_markup_stay_text(renderer):
+    x = Value(2.0, '</script><script>alert("x")</script>')
+    y = x * Value(3.0, "it's \"quoted\" & <b>bold</b>")
+    y.label = "</title></style><!--"
+    page = StepThrough(y, renderer=renderer).html()
+    assert page.count("</script>") == len(re.findall(r"<script[ >]", page))  # no script ended early
+    assert "<b>bold</b>" not in page
+    assert all(re.fullmatch(r" [\w&#;]+ ", c) for c in re.findall(r"<!--(.*?)-->", page, re.S))  # dot's own only
+    assert page.split("</head>")[0].count("</title>") == 1 and page.count("</style>") == 1
+    data = page_data(page)
+    assert data["steps"][-1]["t"].startswith('step 3 of 3: </script><script>alert("x")</script> is a leaf')
+    if renderer == "browser":
+        assert 'script\\>alert(\\"x\\")' in data["dot"]  # DOT-escaped, inside JSON, inside the page
+
+
+def test_a_500_node_graph_makes_a_sane_file(tmp_path):
+    xs = [Value(0.01 * i, f"x{i}") for i in range(170)]
+    y = xs[0]
+    for x in xs[1:]:
+        y = (y * x).tanh()  # 3 values a link: 508 values in all
+    graph = topological_order(y)
+    assert len(graph) > 500
+    steps = StepThrough(y, renderer="browser")
+    page = steps.html()
+    data = page_data(page)
+    drawn = len(data["init"])
+    assert drawn < len(graph) and len(steps) <= drawn + 1  # cut by depth; one step per drawn node at most
+    assert f"of {len(graph):,} values" in data["dot"]
+    vendored = len((Path(ae.__file__).parent / "viz" / "vendor" / "wasm-graphviz.js").read_bytes())
+    assert len(page.encode()) - vendored < 400_000  # the graph once and small per-step changes, not N drawings
+    if shutil.which("dot"):
+        assert len(StepThrough(y, renderer="dot").html().encode()) < 1_000_000
+    big = StepThrough(y, renderer="browser", max_nodes=2000)
+    assert len(big) == len(graph) and len(big.html().encode()) - vendored < 1_500_000
+
+
+def test_steps_of_nodes_not_drawn_are_folded_into_the_next_drawn_one():
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(20):
+        y = y.tanh()
+    steps = StepThrough(y, renderer="browser", depth=3)
+    data = page_data(steps.html())
+    assert len(data["init"]) == 4 and len(steps) == 5  # the 4 drawn nodes, then the 17 hidden ones in one step
+    assert steps.sentences[-1].startswith("17 steps of nodes not drawn")
+    final = replay(data, len(steps))
+    y.backward()
+    assert final[data["steps"][1]["n"]] == ("1.0000", 0)
+
+
+def test_save_html_writes_atomically_and_refuses_bad_targets(tmp_path):
+    o = neuron()
+    real = tmp_path / "real.html"
+    real.write_text("old")
+    link = tmp_path / "link.html"
+    link.symlink_to(real)
+    assert save_html(o, link, renderer="browser") == str(link)
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    (tmp_path / "folder.html").mkdir()
+    with pytest.raises(IsADirectoryError, match="it is a folder"):
+        save_html(o, tmp_path / "folder.html")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_html(o, tmp_path / "missing" / "x.html")
+    real.chmod(0o444)
+    with pytest.raises(PermissionError, match="read-only"):
+        save_html(o, real)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.html", "link.html", "real.html"]
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes into read-only folders")
+def test_save_html_into_a_read_only_folder(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError, match="save a step-through to"):
+            save_html(neuron(), folder / "x.html")
+    finally:
+        folder.chmod(0o755)
+
+
+def test_show_backward_outside_a_notebook_writes_the_page_and_says_where(tmp_path, capsys):
+    steps = show_backward(neuron(), tmp_path / "b.html", renderer="browser")
+    out = capsys.readouterr().out
+    assert f"written to {tmp_path / 'b.html'}: open it in a browser" in out and isinstance(steps, StepThrough)
+    assert (tmp_path / "b.html").read_text(encoding="utf-8") == steps.html()
+    steps = show_backward(neuron(), renderer="browser")
+    where = re.search(r"written to (\S+\.html):", capsys.readouterr().out).group(1)
+    try:
+        assert Path(where).read_text(encoding="utf-8") == steps.html() and len(steps) == 10
+    finally:
+        os.unlink(where)
+
+
+def test_in_a_notebook_it_displays_the_page_itself(monkeypatch):
+    class ZMQInteractiveShell:  # what IPython's kernel is called
+        pass
+
+    monkeypatch.setitem(sys.modules, "IPython", type(sys)("IPython"))
+    sys.modules["IPython"].get_ipython = ZMQInteractiveShell
+    steps = show_backward(neuron(), renderer="browser")  # nothing written, nothing printed
+    bundle = steps._repr_mimebundle_()
+    frame = bundle["text/html"]
+    assert frame.startswith('<iframe srcdoc="') and 'sandbox="allow-scripts"' in frame
+    srcdoc = html.unescape(re.match(r'<iframe srcdoc="([^"]*)"', frame).group(1))
+    assert srcdoc == steps.html()  # the same self-contained page: it lives in the saved notebook
+    assert bundle["text/plain"] == repr(steps) == "StepThrough(o: 10 steps; .save_html(path) writes the page)"
+
+
+@needs_dot
+def test_in_a_notebook_with_dot_the_final_state_is_also_a_picture():
+    bundle = StepThrough(neuron(), renderer="dot")._repr_mimebundle_()
+    assert bundle["image/svg+xml"].startswith("<svg") and "grad &#45;1.5000" in bundle["image/svg+xml"]
+
+
+def test_without_dot_auto_uses_the_browser_and_dot_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    steps = StepThrough(neuron())
+    assert steps.renderer == "browser" and "var aeGraphviz =" in steps.html()
+    with pytest.raises(ae.GraphvizNotFoundError, match="renderer='dot' needs Graphviz's `dot` program"):
+        StepThrough(neuron(), renderer="dot")
+
+
+def test_the_vendored_renderer_is_the_pinned_file_with_its_licence():
+    import hashlib
+
+    vendor = Path(ae.__file__).parent / "viz" / "vendor"
+    script = (Path(__file__).parent.parent / "scripts" / "vendor_js.py").read_text()
+    pinned = re.search(r'MODULE_SHA256 = "([0-9a-f]{64})"', script).group(1)
+    assert hashlib.sha256((vendor / "wasm-graphviz.js").read_bytes()).hexdigest() == pinned
+    assert "Apache License" in (vendor / "LICENSE-wasm-graphviz.txt").read_text()
+    assert "Eclipse Public License" in (vendor / "README.md").read_text()
+
+
+_v = neuron()
+
+ERROR_CASES = [
+    ("save_html-root-None", lambda: save_html(None, "x.html"), TypeError, r"root must be a Value, got NoneType None"),
+    ("save_html-path-an-int", lambda: save_html(_v, 3), TypeError, r"path must be a str or os.PathLike, got int 3"),
+    ("save_html-path-None", lambda: save_html(_v, None), TypeError, r"path must be a str or os.PathLike, got NoneType"),
+    ("save_html-path-empty", lambda: save_html(_v, ""), ValueError, r"path must be a non-empty file name"),
+    ("save_html-path-bytes", lambda: save_html(_v, b"x.html"), TypeError, r"path must be a str or os.PathLike"),
+    ("save_html-renderer-bad", lambda: save_html(_v, "x.html", renderer="svg"), ValueError,
+     r"renderer must be one of auto, dot, browser, got str 'svg'"),
+    ("save_html-max_nodes-zero", lambda: save_html(_v, "x.html", max_nodes=0), ValueError,
+     r"max_nodes must be an int >= 1, got 0"),
+    ("StepThrough-root-a-float", lambda: StepThrough(1.5), TypeError, r"root must be a Value, got float 1.5"),
+    ("StepThrough-step-given", lambda: StepThrough(_v, step=3), TypeError, r"takes no step option, got step=3"),
+    ("StepThrough-show_grad-given", lambda: StepThrough(_v, show_grad=False), TypeError,
+     r"takes no show_grad option, got show_grad=False"),
+    ("StepThrough-edge_labels-None", lambda: StepThrough(_v, edge_labels=None), TypeError,
+     r"edge_labels must be a bool \(True or False\), got NoneType None"),
+    ("StepThrough-renderer-None", lambda: StepThrough(_v, renderer=None), TypeError, r"renderer must be .*NoneType"),
+    ("StepThrough-save_html-a-list", lambda: StepThrough(_v, renderer="browser").save_html(["x"]), TypeError,
+     r"path must be a str or os.PathLike, got list"),
+    ("show_backward-path-an-int", lambda: show_backward(_v, 7), TypeError, r"path must be a str or os.PathLike"),
+    ("show_backward-unknown-option", lambda: show_backward(_v, colour="red"), TypeError, r"colour"),
+]
