@@ -12,6 +12,7 @@ from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .backward import BackwardStep, backward_steps, gradients, topological_order
 from .compile import Program, trace
 from .custom import Primitive, primitive
+from .exercises import check_my_grads
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
 from .gradcheck import (
     GradcheckError,
@@ -52,7 +53,7 @@ __all__ = [
     "grad", "value_and_grad", "jacobian", "hessian", "hvp", "jvp", "gradients", "backward_steps", "BackwardStep",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
     "gradcheck", "gradgradcheck", "GradcheckError", "RuleMismatch", "numerical_jacobian", "analytical_jacobian",
-    "check_grads",
+    "check_grads", "check_my_grads",
     "primitive", "Primitive", "RemovableHandle",
     "to_dot", "draw_dot", "save_graph", "show_backward", "save_html", "StepThrough", "GraphvizNotFoundError",
     "topological_order", "OPS", "Op", "apply",
