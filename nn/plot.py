@@ -51,6 +51,10 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, ax: Axes | None = None
                            threshold: float | None = None, title: str | None = None) -> Figure:
     """The model's decision regions over the plane with the data on top; returns the Figure.
 
+    The grid (``resolution ** 2`` points, 14,400 by default) goes through :func:`predict`'s
+    default: a Module whose forward pass traces is evaluated as one compiled batch (a few
+    milliseconds), any other model sample by sample.
+
     Args:
         model: a Module (or function) taking a sample of 2 features.
         X: shape (n, 2), finite, at least one sample. y: labels, one per sample (any two values
