@@ -67,10 +67,9 @@ _HIGHLIGHT = {"fillcolor": "#fbe3e0", "color": "#c0392b", "penwidth": "3"}
 _CURRENT = {"fillcolor": "#fff1b8", "color": "#9a7d0a", "penwidth": "2.5"}
 _PARTIAL = {"style": "filled,dashed", "color": "#7f8c8d"}
 
-#: The caption line of every step drawing that says how partial and complete nodes look.
-LEGEND = ("legend: dashed border = grad still partial (a node that uses it has not sent its share); "
-          "solid = grad complete; yellow = the node of this step; edges: ∂ = local derivative, "
-          "g·∂ = contribution sent")
+#: The caption lines of every step drawing that say how partial and complete nodes look.
+LEGEND = ("legend: dashed border = grad still partial (a node that uses it has not sent its share); solid = complete;",
+          "yellow = the node of this step; on edges, ∂ = local derivative, g·∂ = contribution sent")
 
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
@@ -340,7 +339,7 @@ def build_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max
                          edge_attr={"arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "10"})
     if state is not None and step_caption:
         scene.notes.insert(0, state.sentence)
-        scene.notes.insert(1, LEGEND)
+        scene.notes[1:1] = LEGEND
     if scene.notes:
         g.attr(label=_label("\\n".join(_dot_text(note) for note in scene.notes)), labelloc="t", fontsize="12")
 
