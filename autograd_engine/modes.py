@@ -16,6 +16,7 @@ task. Async generator functions are refused (use the context manager inside).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
@@ -37,10 +38,13 @@ class Mode:
     Attributes:
         grad: record each result's parents and op, so ``backward()`` can reach them.
         anomaly: the active anomaly recorder (see ``detect_anomaly``), or None.
+        trace: the active tracer (see ``autograd_engine.trace``), or None; nodes made from traced
+            Values join it.
     """
 
     grad: bool = True
     anomaly: Any = None
+    trace: Any = None
 
 
 #: The default mode. ``Value`` checks ``mode is RECORD`` to take its fast path.
@@ -167,8 +171,8 @@ class no_grad(SetMode):  # noqa: N801 - lower case like the context managers use
     """
 
     def change(self, mode: Mode) -> Mode:
-        """Recording off; anomaly detection as it was."""
-        return Mode(False, mode.anomaly) if mode.grad else mode
+        """Recording off; anomaly detection and tracing as they were."""
+        return dataclasses.replace(mode, grad=False) if mode.grad else mode
 
 
 class enable_grad(SetMode):  # noqa: N801
@@ -182,8 +186,8 @@ class enable_grad(SetMode):  # noqa: N801
     """
 
     def change(self, mode: Mode) -> Mode:
-        """Recording on; anomaly detection as it was."""
-        return Mode(True, mode.anomaly) if not mode.grad else mode
+        """Recording on; anomaly detection and tracing as they were."""
+        return dataclasses.replace(mode, grad=True) if not mode.grad else mode
 
 
 def is_grad_enabled() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -12,7 +13,7 @@ from .modes import RECORD, current_mode
 from .ops import Op
 from .validation import as_real, describe, is_real
 
-__all__ = ["Value", "apply", "vsum", "dot", "logsumexp", "softmax", "as_value"]
+__all__ = ["Value", "TracedValue", "TracerError", "apply", "vsum", "dot", "logsumexp", "softmax", "as_value"]
 
 Number = int | float
 
@@ -88,6 +89,8 @@ class Value:
                 self._x = _x
                 self._y = _y
                 return
+            if mode.trace is not None:
+                _join_trace(self, _x, _y, mode)
             if mode.grad:
                 self._fn, self._x, self._y = _fn, _x, _y
             else:
@@ -508,3 +511,117 @@ def fresh_variable(x: Value | Number) -> Value:
     node._fn = ops.IDENTITY  # recorded whatever the mode: set after construction, not through it
     node._x, node._y = ops.IDENTITY.kind.layout((x,), None)
     return node
+
+
+# -- tracing: nodes that depend on a traced input ---------------------------------------------------------
+
+
+class TracerError(TypeError):
+    """A traced function did something a compiled program cannot replay.
+
+    Raised inside :func:`autograd_engine.trace` when the function branches on a
+    traced Value (``if x > 0``, ``bool(x)``, ``max(x, y)``), reads its ``.data`` or
+    converts it with ``float()``, or computes from traced Values under
+    ``no_grad()``: each would bake the example's numbers into the program instead
+    of recording an operation. The message names the file and line of the user's
+    code and the primitive to use instead (``relu``, ``abs``, ``maximum``,
+    ``stop_gradient``). A ``TypeError``, like every misuse of the API.
+    """
+
+
+_BRANCH_HINT = ("use relu, abs or maximum (and stop_gradient for a value that must not be differentiated) "
+                "instead of a Python branch")
+_DATA_HINT = "use the Value itself (stop_gradient(v) if it must not be differentiated) instead of its number"
+_LIBRARY = ("autograd_engine", "nn")
+
+
+def _in_package(frame: Any, packages: tuple[str, ...]) -> bool:
+    name = frame.f_globals.get("__name__", "")
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def _check_trace(what: str, hint: str) -> None:
+    """Raise TracerError unless no trace is active or the caller (two frames up) is the engine itself."""
+    if current_mode.get().trace is None:
+        return
+    frame = sys._getframe(2)
+    if _in_package(frame, _LIBRARY[:1]):
+        return
+    raise TracerError(f"{user_location(frame)}: {what} inside trace() would bake this example's number into "
+                      f"the program; {hint}")
+
+
+def user_location(frame: Any = None) -> str:
+    """``"path/to/file.py:LINE"`` of the first frame (from ``frame`` outwards) outside ``autograd_engine`` and ``nn``.
+
+    The innermost frame's location if every frame is library code.
+    """
+    frame = sys._getframe(1) if frame is None else frame
+    first = frame
+    while frame is not None and _in_package(frame, _LIBRARY):
+        frame = frame.f_back
+    frame = frame or first
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+_DATA_SLOT = Value.data  # the slot itself; TracedValue reads it past its guarded property
+
+
+class TracedValue(Value):
+    """A Value that depends on an input of the function :func:`autograd_engine.trace` is recording.
+
+    Only exists while a trace runs: the tracer turns its inputs and every node made
+    from them into TracedValues, and back into plain Values when it finishes. Code
+    outside the engine that branches on one (comparisons, ``bool``), reads its
+    ``.data`` or calls ``float()`` on it raises :class:`TracerError`; the engine's
+    own code reads it freely. Arithmetic is Value's.
+    """
+
+    __slots__ = ()
+
+    @property  # type: ignore[override]
+    def data(self) -> float:
+        """The value; reading it from user code during a trace raises :class:`TracerError`."""
+        _check_trace("reading .data of a traced Value", _DATA_HINT)
+        return _DATA_SLOT.__get__(self, Value)
+
+    @data.setter
+    def data(self, value: float) -> None:
+        _check_trace("assigning .data of a traced Value", _DATA_HINT)
+        _DATA_SLOT.__set__(self, value)
+
+    def __bool__(self) -> bool:
+        _check_trace("bool() of a traced Value", _BRANCH_HINT)
+        return True
+
+    def __float__(self) -> float:
+        _check_trace("float() of a traced Value", _DATA_HINT)
+        return _DATA_SLOT.__get__(self, Value)
+
+    def __lt__(self, other: Value | Number) -> bool:
+        _check_trace("comparing a traced Value (<)", _BRANCH_HINT)
+        return Value.__lt__(self, other)
+
+    def __le__(self, other: Value | Number) -> bool:
+        _check_trace("comparing a traced Value (<=)", _BRANCH_HINT)
+        return Value.__le__(self, other)
+
+    def __gt__(self, other: Value | Number) -> bool:
+        _check_trace("comparing a traced Value (>)", _BRANCH_HINT)
+        return Value.__gt__(self, other)
+
+    def __ge__(self, other: Value | Number) -> bool:
+        _check_trace("comparing a traced Value (>=)", _BRANCH_HINT)
+        return Value.__ge__(self, other)
+
+
+def _join_trace(node: Value, x: Any, y: Any, mode: Any) -> None:
+    """Make ``node`` a TracedValue (recorded by the active tracer) if one of its inputs is traced."""
+    traced = TracedValue
+    if not (type(x) is traced or type(y) is traced or (type(x) is tuple and any(type(p) is traced for p in x))):
+        return
+    if not mode.grad:
+        raise TracerError(f"{user_location()}: computing from a traced Value under no_grad() inside trace() "
+                          f"would bake this example's number into the program; use stop_gradient(v) instead")
+    node.__class__ = traced
+    mode.trace.adopt(node)
