@@ -80,7 +80,7 @@ class GradCheckRow:
         return f"{self.name}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GradReport:
     """What :func:`check_my_grads` found: one :class:`GradCheckRow` per check.
 
@@ -112,11 +112,13 @@ class GradReport:
         raise KeyError(f"no check named {name!r}; the checks are {', '.join(r.name for r in self.rows)}")
 
     def summary(self) -> str:
-        """One line: how many checks pass, or that all do."""
+        """One line: how many checks pass (or that all do), and which optional ops were not there to check."""
+        skipped = [row.name for row in self.rows if row.status == "missing" and not row.required]
+        counted = len(self.rows) - len(skipped)
         right = sum(row.status == "right" for row in self.rows)
-        if self.ok:
-            return f"{self.class_name}: all {right} checks right"
-        return f"{self.class_name}: {right} of {len(self.rows)} checks right, {len(self.failures)} to fix"
+        line = f"{self.class_name}: all {right} checks right" if self.ok else \
+            f"{self.class_name}: {right} of {counted} checks right, {len(self.failures)} to fix"
+        return line + (f"; {', '.join(skipped)} not checked (missing, not required)" if skipped else "")
 
     def __str__(self) -> str:
         marks = {"right": "ok", "missing": "--", "not written yet": "..", "wrong": "XX", "error": "!!"}
@@ -124,6 +126,8 @@ class GradReport:
         lines = [self.summary()]
         lines += [f"  {marks[row.status]} {row.name:<{width}}  {row.message}" for row in self.rows]
         return "\n".join(lines)
+
+    __repr__ = __str__
 
     def _repr_html_(self) -> str:
         colours = {"right": "#d4f4d4", "missing": "#eeeeee", "not written yet": "#fff3c4", "wrong": "#ffd6d6",
@@ -332,7 +336,7 @@ def _check_graph(cls: type, check: _GraphCheck) -> tuple[str, str]:
     leaves = [_make(cls, p, n) for p, n in zip(check.points, names)]
     out = _apply(cls, lambda: check.build(*leaves), check.name, at)
     backward = _get(out, "backward", "the output")
-    _guarded(backward, f"{check.name}: backward()")
+    _guarded(backward, "backward()")
     for name, mine, theirs in zip(names, leaves, engine):
         got = _real(mine, "grad", name)
         if not _close(got, theirs.grad):
