@@ -61,15 +61,20 @@ def mixes_samples(model: Module) -> bool:
 def structure_key(model: Module) -> tuple[Any, ...]:
     """What a traced program of ``model`` depends on besides parameter values and inputs.
 
-    The identity of each parameter (in order), the model's ``config()`` (when it has one) and the
-    training flag of every module: a change to any of them means a new trace.
+    The identity of each parameter (in order), and for every module inside the model its
+    class, its ``config()`` (when it has one: sizes, activation names ...) and its training
+    flag: a change to any of them means a new trace. (A module without ``config()`` that
+    changes its computation without changing its parameters is not noticed: build a new one.)
     """
-    config = getattr(model, "config", None)
-    try:
-        described = repr(config()) if callable(config) else None
-    except (TypeError, ValueError, NotImplementedError):
-        described = None
-    return (tuple(map(id, model.parameters())), described, tuple(m.training for m in model.modules()))
+    parts = []
+    for m in model.modules():
+        config = getattr(m, "config", None)
+        try:
+            described = repr(config()) if callable(config) else None
+        except (TypeError, ValueError, NotImplementedError):
+            described = None
+        parts.append((type(m), described, m.training))
+    return tuple(map(id, model.parameters())), tuple(parts)
 
 
 @contextmanager

@@ -92,6 +92,37 @@ def test_automatic_loss_schedule_momentum_and_an_optimizer_passed_in():
     assert [p.data for p in b.parameters()] == pytest.approx([p.data for p in a.parameters()], rel=1e-9)
 
 
+def test_a_schedule_of_ones_own_sees_the_parameters_in_sync_and_the_trace_is_reused(monkeypatch):
+    import autograd_engine
+
+    class Peek:  # a schedule that looks at the model every epoch
+        def __init__(self, optimizer, model):
+            self.optimizer, self.model, self.seen = optimizer, model, []
+
+        def step(self):
+            self.seen.append([(p.data, p.grad) for p in self.model.parameters()])
+            self.optimizer.lr *= 0.5
+
+    peeks = []
+    for compile in (False, True):
+        model = MLP(2, [4, 1], seed=2)
+        fit(model, X2, Y2, loss="hinge", optimizer="sgd", epochs=3, batch_size=10, progress=False, compile=compile,
+            schedule=lambda opt, m=model: peeks.append(Peek(opt, m)) or peeks[-1])
+    assert len(peeks[1].seen) == 3
+    for by_value, compiled in zip(peeks[0].seen, peeks[1].seen):
+        np.testing.assert_allclose(compiled, by_value, rtol=1e-9, atol=1e-12)
+    traced = []
+    real_trace = autograd_engine.trace
+    monkeypatch.setattr(autograd_engine, "trace", lambda *args: traced.append(args) or real_trace(*args))
+    for _ in range(2):
+        fit(model, X2, Y2, loss="hinge", epochs=1, batch_size=10, progress=False, compile=True)
+    assert traced == []  # the same structure: the program of the first fit serves
+    model.layers[0].neurons[0].activation = "tanh"  # a changed config: traced again, once
+    for _ in range(2):
+        fit(model, X2, Y2, loss="hinge", epochs=1, batch_size=10, progress=False, compile=True)
+    assert len(traced) == 1
+
+
 SHIPPED = {
     "linear-activation": lambda: Sequential(Linear(2, 5, seed=0), Activation("tanh"), Linear(5, 3, seed=1),
                                             Activation("linear"), Layer(3, 1, activation="linear", seed=2)),
