@@ -146,8 +146,10 @@ class Browser:
             self.call("Input.dispatchKeyEvent", session=True, type=kind, key=key, code=key,
                       windowsVirtualKeyCode=codes[key])
 
-    def screenshot(self, path: str) -> str:
-        data = self.call("Page.captureScreenshot", session=True, format="png")["data"]
+    def screenshot(self, path: str, clip: dict[str, float] | None = None) -> str:
+        """Save the page (or the ``clip`` rectangle of it) as a PNG file; returns ``path``."""
+        options = {"clip": clip} if clip else {}
+        data = self.call("Page.captureScreenshot", session=True, format="png", **options)["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
         return path

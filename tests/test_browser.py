@@ -49,7 +49,9 @@ def snapshot(browser):
     return {"step": browser.evaluate("document.body.getAttribute('data-step')"),
             "line": browser.evaluate("document.getElementById('ae-line').textContent"),
             "nodes": browser.evaluate(NODE_TEXT), "edges": sorted(browser.evaluate(EDGE_TEXT)),
-            "dashed": browser.evaluate("document.querySelectorAll('#ae-graph [stroke-dasharray]').length")}
+            "dashed": browser.evaluate("document.querySelectorAll('#ae-graph [stroke-dasharray]').length"),
+            "yellow": browser.evaluate("[...document.querySelectorAll('#ae-graph g.node')]"
+                                       ".filter(g => g.querySelector('[fill=\"#fff1b8\"]')).map(g => g.id)")}
 
 
 @pytest.mark.parametrize("renderer", RENDERERS)
@@ -70,6 +72,8 @@ def test_arrow_keys_step_backward_offline(browser, renderer, tmp_path):
         browser.press("ArrowRight")
         states.append(snapshot(browser))
     assert [s["step"] for s in states] == [str(k) for k in range(11)]
+    order = [f"v{9 - i}" for i in range(10)]  # the sweep runs the topological order backwards
+    assert [s["yellow"] for s in states] == [[]] + [[v] for v in order]  # one node a step, the one it names
     assert states[1]["line"] == ("step 1 of 10: o is the root, grad 1 (the seed). "
                                  "tanh → n: grad += 0.5 = 1 · (1 - 0.7071²)")
     assert states[1]["nodes"]["n"] == "data 0.8814 grad 0.5000" and "∂ 0.5000 g·∂ 0.5000" in states[1]["edges"]

@@ -323,7 +323,7 @@ def build_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max
     """The drawing as a ``graphviz.Digraph``, its ``node_ids`` mapping each drawn Value to its DOT id.
 
     ``ids`` gives every value node and labelled edge an SVG id (the HTML step-through's hooks);
-    ``step_caption=False`` leaves the step's sentence and legend out of the caption (the page shows its own).
+    ``step_caption=False`` leaves the step's sentence, legend and yellow node out (the page marks them itself).
     """
     if not isinstance(root, Value):
         raise TypeError(f"root must be a Value, got {describe(root)}")
@@ -366,7 +366,8 @@ def build_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max
             continue
         grouped = v in scene.group_of
         if not grouped:
-            _value_node(g, v, ids[v], root, show_grad, state, params, marked, ids=ids_on)
+            _value_node(g, v, ids[v], root, show_grad, state, params, marked, ids=ids_on,
+                        mark_current=step_caption)
         if v.is_leaf:
             continue
         head = target(v)
@@ -405,7 +406,8 @@ def _name(v: Value) -> str:
 
 
 def _value_node(g: graphviz.Digraph, v: Value, node_id: str, root: Value, show_grad: bool,
-                state: SweepState | None, params: set[Value], marked: set[Value], ids: bool = False) -> None:
+                state: SweepState | None, params: set[Value], marked: set[Value], ids: bool = False,
+                mark_current: bool = True) -> None:
     fields = [_record_text(v.label)] if v.label else []
     fields.append(f"data {format_number(v.data)}")
     if show_grad:
@@ -424,7 +426,7 @@ def _value_node(g: graphviz.Digraph, v: Value, node_id: str, root: Value, show_g
         attrs.update(_ROOT)
     if state is not None and v not in state.complete:
         attrs.update(_PARTIAL)
-    if state is not None and v is state.node:
+    if state is not None and v is state.node and mark_current:
         attrs.update(_CURRENT)
     if v in marked:
         attrs.update(_HIGHLIGHT)
