@@ -181,18 +181,18 @@ class GRUCell(_Cell):
         """
         x, h = self._inputs(x, h)
         n_h = self.hidden_size
-        if self.bias_ih:
-            x1, h1 = [*x, Value(1.0)], [*h, Value(1.0)]  # each bias is one more weight, on a constant input 1
-            gi = [dot([*w, b], x1) for w, b in zip(self.weight_ih, self.bias_ih)]
-            gh = [dot([*w, b], h1) for w, b in zip(self.weight_hh, self.bias_hh)]
-        else:
-            gi = [dot(w, x) for w in self.weight_ih]
-            gh = [dot(w, h) for w in self.weight_hh]
+        rows_i, rows_h, h1 = self.weight_ih, self.weight_hh, h
+        if self.bias_ih:  # each bias is one more weight, on a constant input 1
+            one = Value(1.0)
+            rows_i = [[*w, b] for w, b in zip(rows_i, self.bias_ih)]
+            rows_h = [[*w, b] for w, b in zip(rows_h, self.bias_hh)]
+            x, h1 = [*x, one], [*h, one]
+        xh = [*x, *h1]
         out = []
         for j in range(n_h):
-            r = (gi[j] + gh[j]).sigmoid()
-            z = (gi[n_h + j] + gh[n_h + j]).sigmoid()
-            n = (gi[2 * n_h + j] + r * gh[2 * n_h + j]).tanh()
+            r = dot(rows_i[j] + rows_h[j], xh).sigmoid()  # the input and hidden parts in one dot node
+            z = dot(rows_i[n_h + j] + rows_h[n_h + j], xh).sigmoid()
+            n = (dot(rows_i[2 * n_h + j], x) + r * dot(rows_h[2 * n_h + j], h1)).tanh()
             out.append(n + z * (h[j] - n))  # (1 - z) * n + z * h, in three nodes
         return out
 
