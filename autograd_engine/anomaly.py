@@ -129,7 +129,12 @@ class ReadableError(Exception):
             seen.add(id(exc))
             exc.__traceback__ = user_traceback(exc.__traceback__)
             exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
-        return get_ipython().InteractiveTB.structured_traceback(type(self), self, self.__traceback__, tb_offset=0)
+        shell = get_ipython()
+        if shell is None:  # called outside a running IPython: Python's own rendering of the same frames
+            import traceback
+
+            return traceback.format_exception(self)
+        return shell.InteractiveTB.structured_traceback(type(self), self, self.__traceback__, tb_offset=0)
 
 
 @contextlib.contextmanager

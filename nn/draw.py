@@ -367,7 +367,8 @@ def draw_model(model: Module, x: Any = None, *, output: Any = None, expand: Any 
                 crossing.setdefault((tail, head), set()).add(p)
     for (tail, head), values in crossing.items():
         if len(values) > 1:
-            g.edge(tail, head, label=f"{len(values)}", fontsize="9", fontcolor="#555555")
+            # a head label takes no rank of its own, so parts side by side stay side by side
+            g.edge(tail, head, headlabel=f"{len(values)}", labeldistance="1.8", fontsize="9", fontcolor="#555555")
         else:
             g.edge(tail, head)
     return g

@@ -367,6 +367,17 @@ def test_errors_in_a_notebook_point_at_the_cell_and_hide_the_library(tmp_path, m
     assert "Cell In[4], line 2, in rule(g, x, out)" in tracebacks[2]  # the chained NameError, at the user's line
 
 
+def test_the_notebook_rendering_outside_ipython_is_pythons_without_the_engines_frames():
+    with detect_anomaly():
+        try:
+            Value(0.0).log()
+        except AnomalyError as error:
+            caught = error
+    text = "".join(caught._render_traceback_())
+    assert "test_anomaly.py" in text and "Value(0.0).log()" in text
+    assert "autograd_engine/" not in text  # no frame of the engine's files
+
+
 ERROR_CASES = [
     ("anomaly-nan-seed", lambda: _in_anomaly(lambda: labelled(Value(1.0) * 2, "y").backward(math.nan)), AnomalyError,
      r"op '\*' \(label 'y'\).*: the seed passed to backward\(\) gave the gradient nan"),

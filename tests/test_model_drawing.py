@@ -59,7 +59,7 @@ def test_each_layer_is_one_box_with_its_size_and_gradient_norm(trained):
         assert (f'label="layers.{i} | Layer({nin} -\\> {nout}, {act}) | {n} parameters | grad norm '
                 f'{format_number(norm)}"') in source
     assert "layers.0 | " in source and source.count("Layer(") == 3
-    assert re.search(r"b\d+ -> b\d+ \[label=16", source)  # 16 values cross from layer to layer
+    assert re.search(r"b\d+ -> b\d+ \[fontcolor=\"#555555\" fontsize=9 headlabel=16", source)  # 16 values cross
     assert "neurons" not in source and "dot" not in source  # nothing inside a box is drawn
 
 
