@@ -67,6 +67,8 @@ class Browser:
             self.call(method, session=True)
         self.call("Network.emulateNetworkConditions", session=True, offline=True, latency=0,
                   downloadThroughput=-1, uploadThroughput=-1)
+        # iframes run in processes of their own: attach to each, so frames() can reach into them
+        self.call("Target.setAutoAttach", session=True, autoAttach=True, waitForDebuggerOnStart=False, flatten=True)
 
     def __enter__(self) -> Browser:
         return self
@@ -93,12 +95,15 @@ class Browser:
         message, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(message)
 
-    def call(self, method: str, session: bool = False, **params: Any) -> dict[str, Any]:
-        """Send one command and wait for its reply (events that arrive meanwhile are kept)."""
+    def call(self, method: str, session: bool | str = False, **params: Any) -> dict[str, Any]:
+        """Send one command and wait for its reply (events that arrive meanwhile are kept).
+
+        ``session``: False for the browser, True for the page, or the session id of a frame (:meth:`frames`).
+        """
         self._id += 1
         message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
         if session:
-            message["sessionId"] = self.session
+            message["sessionId"] = self.session if session is True else session
         os.write(self._to_browser, json.dumps(message).encode() + b"\0")
         while True:
             reply = self._read()
@@ -114,25 +119,31 @@ class Browser:
             self.requests.append(event["params"]["request"]["url"])
 
     def goto(self, url: str) -> None:
-        """Open ``url`` and wait for its load event."""
+        """Open ``url`` and wait for its load event (``events`` and ``requests`` start afresh)."""
         self.events.clear()
+        self.requests.clear()
         self.call("Page.navigate", session=True, url=url)
         while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
             self._event(self._read())
 
-    def evaluate(self, expression: str) -> Any:
-        """The value of a JavaScript expression in the page (promises awaited)."""
-        result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True,
+    def frames(self) -> list[str]:
+        """The session ids of the iframes of the page loaded last (pass one as ``session``)."""
+        return [e["params"]["sessionId"] for e in self.events if e.get("method") == "Target.attachedToTarget"
+                and e["params"]["targetInfo"]["type"] == "iframe"]
+
+    def evaluate(self, expression: str, session: bool | str = True) -> Any:
+        """The value of a JavaScript expression in the page or a frame (promises awaited)."""
+        result = self.call("Runtime.evaluate", session=session, expression=expression, returnByValue=True,
                            awaitPromise=True)
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def wait_for(self, expression: str) -> Any:
+    def wait_for(self, expression: str, session: bool | str = True) -> Any:
         """Poll ``expression`` until it is truthy (a page event, not a timing assumption); its value."""
         deadline = time.monotonic() + self.timeout
         while True:
-            value = self.evaluate(expression)
+            value = self.evaluate(expression, session)
             if value:
                 return value
             if time.monotonic() > deadline:

@@ -58,7 +58,6 @@ def snapshot(browser):
 def test_arrow_keys_step_backward_offline(browser, renderer, tmp_path):
     o = neuron()
     page = save_html(o, tmp_path / "neuron.html", renderer=renderer)
-    browser.requests.clear()
     browser.goto(f"file://{page}")
     browser.wait_for("document.body.getAttribute('data-step') === '0'")  # drawn (laid out in the page if need be)
     start = snapshot(browser)
@@ -115,3 +114,32 @@ def test_zoom_buttons_change_the_view_and_fit_restores_it(browser, tmp_path):
     assert zoomed[2] == pytest.approx(original[2] / 1.25) and zoomed[3] == pytest.approx(original[3] / 1.25)
     browser.evaluate("document.getElementById('ae-fit').click()")
     assert [float(x) for x in browser.evaluate(view).split()] == original
+
+
+@pytest.mark.slow  # starts a kernel once
+def test_a_saved_notebook_shows_the_step_through_without_a_kernel(browser, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        'from autograd_engine import Value, show_backward\nx = Value(0.5, "x")\ny = x.tanh()\ny.label = "y"\n'
+        'show_backward(y, renderer="browser")')])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    nbformat.write(nb, tmp_path / "saved.ipynb")
+    reopened = nbformat.read(tmp_path / "saved.ipynb", as_version=4)  # no kernel from here on
+    (output,) = reopened.cells[0].outputs
+    assert output.output_type == "execute_result" and "application/vnd.jupyter.widget-view+json" not in output.data
+    host = tmp_path / "saved.html"  # what a notebook viewer does with an HTML output: put it in its page
+    host.write_text(f'<!DOCTYPE html><meta charset="utf-8"><body>{output.data["text/html"]}', encoding="utf-8")
+    browser.goto(f"file://{host}")
+    (frame,) = browser.frames()
+    browser.wait_for("document.body && document.body.getAttribute('data-step') === '0'", frame)
+    assert browser.evaluate("document.getElementById('ae-line').textContent", frame).startswith("step 0 of 2")
+    browser.evaluate("document.getElementById('ae-last').click()", frame)
+    assert browser.evaluate("document.getElementById('ae-line').textContent", frame) == \
+        "step 2 of 2: x is a leaf: it only accumulated what its consumers sent; its grad 0.7864 is final, " \
+        "nothing to pass on."
+    grads = browser.evaluate("[...document.querySelectorAll('g.node text')].map(t => t.textContent)"
+                             ".filter(t => t.startsWith('grad'))", frame)
+    assert sorted(grads) == ["grad 0.7864", "grad 1.0000"]
+    assert browser.requests == [f"file://{host}"]

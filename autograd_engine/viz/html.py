@@ -6,7 +6,7 @@ along the edges, one sentence). Stepping replays the changes, so the picture nev
 jumps and the file grows with the graph, not with graph size times steps.
 
 **How the graph is drawn.** With Graphviz's ``dot`` on the machine the SVG is rendered
-at export time and embedded (a neuron's page is about 30 KB). Without ``dot`` the page
+at export time and embedded (a neuron's page is about 24 KB). Without ``dot`` the page
 embeds the DOT source and a vendored JavaScript Graphviz, ``@hpcc-js/wasm-graphviz``
 1.29.2 (Graphviz compiled to WebAssembly, one 815 KB ES module, Apache-2.0, see
 ``vendor/README.md``), which lays it out in the browser. It was chosen over
