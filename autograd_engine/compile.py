@@ -608,10 +608,12 @@ class Program:
         import numpy as np
 
         cache = self._local.__dict__.setdefault("buffers", {})
-        key = (id(plan), grads)
-        got = cache.get(key)
         cols = 1 if n is None else n
-        if got is None or got[0] != cols:
+        key = (id(plan), grads, cols)
+        got = cache.get(key)
+        if got is None:
+            if len(cache) >= 8:  # a few batch sizes (a last, shorter mini-batch) stay cached per thread
+                cache.pop(next(iter(cache)))
             try:
                 s = np.zeros((plan.s_rows, 1))
                 b = np.zeros((plan.b_rows, cols))
@@ -730,23 +732,30 @@ def _as_index(rows: list[int]) -> Any:
     return np.array(rows, dtype=np.intp)
 
 
-def _gather(buf: Any, idx: Any) -> Any:
+def _gather(buf: Any, idx: Any) -> Any:  # a view for a slice, else a copy of the rows
     return buf[idx] if type(idx) is slice else buf.take(idx, axis=0)
 
 
-def _accumulate(buf: Any, idx: Any, vals: Any, unique: bool) -> None:
-    """``buf[idx] += vals``, summing over samples for a one-column target and over repeats of a row."""
+def _accumulator(src: int, idx: Any, unique: bool, batched: bool) -> Callable[[Any, Any, Any], None]:
+    """A function ``(gs, gb, vals)`` doing ``grad[idx] += vals`` for one argument slot of a kernel.
+
+    A broadcast target of a batched kernel gets the contributions summed over the batch; rows
+    that occur several times in ``idx`` get each of their contributions (``np.add.at``).
+    """
     import numpy as np
 
-    if buf.shape[1] == 1 and vals.shape[-1] != 1:
-        vals = vals.sum(axis=-1, keepdims=True)
-    if unique:
-        if type(idx) is slice:
+    reduce = batched and src == 0
+
+    def acc(gs: Any, gb: Any, vals: Any) -> None:
+        buf = gb if src else gs
+        if reduce:
+            vals = vals.sum(axis=-1, keepdims=True)
+        if unique:
             buf[idx] += vals
         else:
-            buf[idx] = buf[idx] + vals
-    else:
-        np.add.at(buf, idx, np.broadcast_to(vals, np.broadcast_shapes(vals.shape, buf[idx].shape)))
+            np.add.at(buf, idx, vals)
+
+    return acc
 
 
 def _is_unique(idx: Any) -> bool:
@@ -828,7 +837,7 @@ class _Planner:
                 start = len(s_rows)
                 for j in range(lo, hi):
                     s_rows[("in", j)] = start + j - lo
-                in_s[i] = np.arange(start, start + hi - lo)
+                in_s[i] = slice(start, start + hi - lo)
 
         # depths within each phase, and kernel groups
         depth = [0] * len(nodes)
@@ -1032,6 +1041,9 @@ def _make_step(op: Op, c: Any, rule: BatchedOp, batched: bool, out: slice, slot_
 
     if not is_nary:
         n_slots = len(idx)
+        accs = [_accumulator(src[j], idx[j], unique[j], batched) if slot_needs and slot_needs[j] else None
+                for j in range(n_slots)]
+        ufunc = isinstance(rule.forward, np.ufunc)
 
         def operands(s: Any, b: Any) -> list[Any]:
             bufs = (s, b)
@@ -1039,17 +1051,19 @@ def _make_step(op: Op, c: Any, rule: BatchedOp, batched: bool, out: slice, slot_
 
         def forward(s: Any, b: Any) -> None:
             target = b if batched else s
-            target[out] = rule.forward(*operands(s, b), *param)
+            if ufunc:
+                rule.forward(*operands(s, b), *param, out=target[out])
+            else:
+                target[out] = rule.forward(*operands(s, b), *param)
 
         def backward(s: Any, b: Any, gs: Any, gb: Any) -> None:
-            values, grads = (s, b), (gs, gb)
             g = (gb if batched else gs)[out]
-            res = rule.vjp(g, *operands(s, b), *param, values[1 if batched else 0][out])
+            res = rule.vjp(g, *operands(s, b), *param, (b if batched else s)[out])
             if n_slots == 1:
                 res = (res,)
-            for j in range(n_slots):
-                if slot_needs[j]:
-                    _accumulate(grads[src[j]], idx[j], np.asarray(res[j]), unique[j])
+            for acc, r in zip(accs, res):
+                if acc is not None:
+                    acc(gs, gb, r)
 
         return _Step(forward, backward if slot_needs is not None else None, batched)
 
@@ -1064,58 +1078,59 @@ def _make_step(op: Op, c: Any, rule: BatchedOp, batched: bool, out: slice, slot_
 
         if dense is not None:
             mat, vec = dense
+            acc_mat = _accumulator(0, idx[mat], unique[mat], False) if slot_needs and slot_needs[mat] else None
+            acc_vec = (_accumulator(src[vec], shared_idx[vec], shared_unique[vec], batched)
+                       if slot_needs and slot_needs[vec] else None)
 
             def forward(s: Any, b: Any) -> None:
-                bufs = (s, b)
                 m = s.take(idx[mat], axis=0)[:, :, 0]
-                x = _gather(bufs[src[vec]], shared_idx[vec])
-                target = b if batched else s
-                np.matmul(m, x, out=target[out])
+                x = _gather(b if src[vec] else s, shared_idx[vec])
+                np.matmul(m, x, out=(b if batched else s)[out])
 
             def backward(s: Any, b: Any, gs: Any, gb: Any) -> None:
-                bufs, grads = (s, b), (gs, gb)
                 g = (gb if batched else gs)[out]
-                m = s.take(idx[mat], axis=0)[:, :, 0]
-                x = _gather(bufs[src[vec]], shared_idx[vec])
-                if slot_needs[mat]:
-                    _accumulate(gs, idx[mat], (g @ x.T)[:, :, None], unique[mat])
-                if slot_needs[vec]:
-                    _accumulate(grads[src[vec]], shared_idx[vec], m.T @ g, shared_unique[vec])
+                x = _gather(b if src[vec] else s, shared_idx[vec])
+                if acc_mat is not None:
+                    acc_mat(gs, gb, (g @ x.T)[:, :, None])
+                if acc_vec is not None:
+                    acc_vec(gs, gb, s.take(idx[mat], axis=0)[:, :, 0].T @ g)
 
             return _Step(forward, backward if slot_needs is not None else None, batched)
 
+        accs = [_accumulator(src[j], idx[j], unique[j], batched) if slot_needs and slot_needs[j] else None
+                for j in range(2)]
+
         def forward(s: Any, b: Any) -> None:
-            bufs = (s, b)
-            w = bufs[src[0]][idx[0]]
-            x = bufs[src[1]][idx[1]]
+            w = (b if src[0] else s)[idx[0]]
+            x = (b if src[1] else s)[idx[1]]
             target = b if batched else s
-            target[out] = np.einsum("knb,knb->kb", *np.broadcast_arrays(w, x)) if w.shape == x.shape else \
-                (w * x).sum(axis=1)
+            target[out] = np.einsum("knb,knb->kb", w, x) if w.shape == x.shape else (w * x).sum(axis=1)
 
         def backward(s: Any, b: Any, gs: Any, gb: Any) -> None:
-            bufs, grads = (s, b), (gs, gb)
             g = (gb if batched else gs)[out][:, None, :]
-            w = bufs[src[0]][idx[0]]
-            x = bufs[src[1]][idx[1]]
-            if slot_needs[0]:
-                _accumulate(grads[src[0]], idx[0], g * x, unique[0])
-            if slot_needs[1]:
-                _accumulate(grads[src[1]], idx[1], g * w, unique[1])
+            if accs[0] is not None:
+                accs[0](gs, gb, g * (b if src[1] else s)[idx[1]])
+            if accs[1] is not None:
+                accs[1](gs, gb, g * (b if src[0] else s)[idx[0]])
 
         return _Step(forward, backward if slot_needs is not None else None, batched)
 
+    acc = _accumulator(src[0], idx[0], unique[0], batched) if slot_needs and slot_needs[0] else None
+    is_sum = op.name == "sum" and OPS.get("sum") is op
+
     def forward(s: Any, b: Any) -> None:
-        xs = (s, b)[src[0]][idx[0]]
-        target = b if batched else s
-        target[out] = rule.forward(xs)
+        xs = (b if src[0] else s)[idx[0]]
+        (b if batched else s)[out] = rule.forward(xs)
 
     def backward(s: Any, b: Any, gs: Any, gb: Any) -> None:
-        bufs, grads = (s, b), (gs, gb)
         g = (gb if batched else gs)[out]
-        xs = bufs[src[0]][idx[0]]
-        res = rule.vjp(g, xs, bufs[1 if batched else 0][out])
-        if slot_needs[0]:
-            _accumulate(grads[src[0]], idx[0], np.asarray(res), unique[0])
+        if acc is None:
+            return
+        if is_sum:  # every argument gets g itself
+            acc(gs, gb, g[:, None, :])
+            return
+        xs = (b if src[0] else s)[idx[0]]
+        acc(gs, gb, rule.vjp(g, xs, (b if batched else s)[out]))
 
     return _Step(forward, backward if slot_needs is not None else None, batched)
 
