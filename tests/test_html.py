@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from dags import programs, run
+from hypothesis import given, settings
 
 import autograd_engine as ae
 from autograd_engine import StepThrough, Value, save_html, show_backward, topological_order
@@ -109,6 +111,27 @@ def test_a_500_node_graph_makes_a_sane_file(tmp_path):
         assert len(StepThrough(y, renderer="dot").html().encode()) < 1_000_000
     big = StepThrough(y, renderer="browser", max_nodes=2000)
     assert len(big) == len(graph) and len(big.html().encode()) - vendored < 1_500_000
+
+
+@settings(max_examples=30, deadline=None)
+@given(programs())
+def test_replaying_the_page_gives_what_backward_gives_on_random_graphs(program):
+    inputs, steps = program
+    xs = [Value(x, f"x{i}") for i, x in enumerate(inputs)]
+    out = run(steps, xs, "ours")
+    through = StepThrough(out, renderer="browser", max_nodes=10_000)
+    data = page_data(through.html())
+    graph = topological_order(out)
+    ids = {v: f"v{i}" for i, v in enumerate(graph)}
+    assert len(through) == len(graph)
+    users = {v: {u for u in graph if v in u.parents} for v in graph}
+    done = set()
+    for k, step in enumerate(data["steps"][1:], 1):  # a node is complete exactly when all its users have sent
+        done.add(graph[int(step["n"][1:])])
+        state = replay(data, k)
+        assert all(state[ids[v]][1] == int(v is not out and not users[v] <= done) for v in graph)
+    out.backward()
+    assert replay(data, len(graph)) == {ids[v]: (ae.viz.format_number(v.grad), 0) for v in graph}
 
 
 def test_steps_of_nodes_not_drawn_are_folded_into_the_next_drawn_one():
@@ -231,5 +254,6 @@ ERROR_CASES = [
     ("StepThrough-save_html-a-list", lambda: StepThrough(_v, renderer="browser").save_html(["x"]), TypeError,
      r"path must be a str or os.PathLike, got list"),
     ("show_backward-path-an-int", lambda: show_backward(_v, 7), TypeError, r"path must be a str or os.PathLike"),
-    ("show_backward-unknown-option", lambda: show_backward(_v, colour="red"), TypeError, r"colour"),
+    ("show_backward-unknown-option", lambda: show_backward(_v, colour="red"), TypeError,
+     r"unknown option colour='red'; the step-through takes renderer, edge_labels and rankdir, max_nodes, depth"),
 ]

@@ -39,6 +39,9 @@ from .sweep import sweep_states, who
 
 __all__ = ["StepThrough", "save_html", "show_backward", "browser_bundle"]
 
+#: The options of to_dot that the step-through passes on to the drawing.
+_DRAWING_OPTIONS = ("rankdir", "max_nodes", "depth", "group_by", "highlight", "parameters")
+
 _EXPORTS = re.compile(r"export\s*\{([^}]*)\};?\s*(//# sourceMappingURL=\S*)?\s*$")
 
 _STYLE = """
@@ -163,6 +166,10 @@ class StepThrough:
             if name in options:
                 raise TypeError(f"the step-through shows every step and every gradient itself; it takes no "
                                 f"{name} option, got {name}={options[name]!r}")
+        unknown = sorted(set(options) - set(_DRAWING_OPTIONS))
+        if unknown:
+            raise TypeError(f"unknown option {unknown[0]}={options[unknown[0]]!r}; the step-through takes "
+                            f"renderer, edge_labels and {', '.join(_DRAWING_OPTIONS)}")
         self.renderer = as_choice(renderer, "renderer", ("auto", "dot", "browser"))
         if self.renderer == "auto":
             self.renderer = "dot" if has_dot() else "browser"
