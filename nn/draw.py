@@ -298,8 +298,9 @@ def draw_model(model: Module, x: Any = None, *, output: Any = None, expand: Any 
                 box_of[v] = next(iter(owners.values()))
 
     # -- the drawing --------------------------------------------------------------------------------------------
+    title = repr(model) if "\n" not in repr(model) else f"{type(model).__name__}, {model.num_parameters():,} parameters"
     g = graphviz.Digraph("model", format=format, graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
-                                                              "label": _text(repr(model)), "labelloc": "t"},
+                                                              "label": _text(title), "labelloc": "t"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"}, edge_attr={"arrowsize": "0.6"})
     input_names = {v: v.label or f"x{i}" for i, v in enumerate(inputs)}
     output_names = {v: "out" if len(outputs) == 1 else f"out{i}" for i, v in enumerate(outputs)}
@@ -310,7 +311,8 @@ def draw_model(model: Module, x: Any = None, *, output: Any = None, expand: Any 
         if part is not None and part not in box_ids:
             box_ids[part] = f"b{len(box_ids)}"
     for part, box_id in box_ids.items():
-        fields = [_text(part.name), _text(repr(part.module))]
+        what = repr(part.module)
+        fields = [_text(part.name), _text(what if "\n" not in what else type(part.module).__name__)]
         if part.parameters or part.module.parameters():
             params = part.module.parameters()
             fields.append(f"{len(params):,} parameters")

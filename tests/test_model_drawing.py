@@ -110,6 +110,17 @@ def test_a_sequential_of_shipped_layers_has_a_box_per_child_parameter_free_ones_
     assert "out0 |" in source and "out1 |" in source
 
 
+def test_a_container_inside_is_one_box_named_by_its_type_and_opens_into_its_parts():
+    from nn import Layer, Residual
+
+    model = Sequential(Layer(2, 4, seed=0), Residual(Sequential(Linear(4, 4), Activation("relu"))), Linear(4, 1))
+    source = model.draw([1.0, 2.0]).source
+    assert 'label="Sequential, 37 parameters"' in source
+    assert 'label="1 | Residual | 20 parameters' in source and "\\n" not in source
+    opened = model.draw([1.0, 2.0], expand=("1",)).source
+    assert 'label="1.module | Sequential | 20 parameters' in opened and 'label="1 |' not in opened
+
+
 def test_draw_dot_with_a_model_is_the_models_drawing(trained):
     model, out = trained
     if "model" not in inspect.signature(draw_dot).parameters:
