@@ -124,7 +124,10 @@ def action_probabilities(policy: Any, observation: Any) -> list[float]:
 
 def _probabilities(policy: Any, observation: list[float]) -> list[float]:
     with no_grad():
-        logits = [v.data for v in _logits(policy, observation)]
+        return _softmax([v.data for v in _logits(policy, observation)])
+
+
+def _softmax(logits: list[float]) -> list[float]:
     top = max(logits)
     weights = [math.exp(v - top) for v in logits]
     total = sum(weights)
@@ -321,13 +324,20 @@ def run_episode(policy: Any, env: Any, *, seed: Seed = 0, max_steps: int = 1000,
 
 
 def _run(policy: Any, env: Any, rng: np.random.Generator, max_steps: int, greedy: bool,
-         reset_seed: int | None) -> Episode:
+         reset_seed: int | None, log_probs: list[Value] | None = None) -> Episode:
+    """One episode; with a ``log_probs`` list, act through the graph and append each ``log pi(a_t | s_t)``."""
     observation, _ = env.reset(seed=reset_seed)
     episode = Episode([], [], [])
     for _ in range(max_steps):
         obs = _observation(observation, "the environment's observation")
-        probs = _probabilities(policy, obs)
+        if log_probs is None:
+            probs = _probabilities(policy, obs)
+        else:
+            logits = _logits(policy, obs)
+            probs = _softmax([v.data for v in logits])
         action = int(np.argmax(probs)) if greedy else _sample(probs, rng.random())
+        if log_probs is not None:
+            log_probs.append(logits[action] - logsumexp(logits))
         observation, reward, terminated, truncated, _ = env.step(action)
         episode.observations.append(obs)
         episode.actions.append(action)
@@ -353,7 +363,8 @@ def reinforce(policy: Module, env: Any, *, episodes: int, batch_size: int = 5, l
     """Train ``policy`` (in place) with REINFORCE and a baseline.
 
     Every ``batch_size`` episodes: the discounted returns-to-go, their advantages (:func:`advantages`),
-    the surrogate :func:`reinforce_loss`, one ``backward()`` and one optimizer step.
+    the surrogate of :func:`reinforce_loss` (built from the graph the actions were chosen through,
+    so each step's network runs once), one ``backward()`` and one optimizer step.
 
     Args:
         policy: a module mapping an observation to one logit per action.
@@ -396,14 +407,15 @@ def reinforce(policy: Module, env: Any, *, episodes: int, batch_size: int = 5, l
     history = ReinforceHistory()
     first = True
     while len(history.returns) < episodes:
-        batch = []
-        for _ in range(min(batch_size, episodes - len(history.returns))):
-            batch.append(_run(policy, env, rng, max_steps, False, seed if first else None))
-            first = False
-            history.returns.append(batch[-1].total)
+        batch, log_probs = [], []
+        with enable_grad():
+            for _ in range(min(batch_size, episodes - len(history.returns))):
+                batch.append(_run(policy, env, rng, max_steps, False, seed if first else None, log_probs))
+                first = False
+                history.returns.append(batch[-1].total)
         weights = advantages([discounted_returns(e.rewards, gamma) for e in batch], baseline, normalize)
         opt.zero_grad()
-        loss = reinforce_loss(policy, batch, weights)
+        loss = vsum(lp * a for lp, a in zip(log_probs, np.concatenate(weights).tolist())) * (-1.0 / len(batch))
         loss.backward()
         opt.step()
         history.loss.append(loss.data)

@@ -120,6 +120,20 @@ def test_reinforce_loss_is_minus_the_mean_score_weighted_sum():
     assert loss.data == pytest.approx(total, rel=1e-12)
 
 
+def test_a_reinforce_update_is_an_sgd_step_on_reinforce_loss():
+    trained, reference = MLP(1, [3, 2], activation="tanh", seed=0), MLP(1, [3, 2], activation="tanh", seed=0)
+    history = reinforce(trained, SignGame(), episodes=2, batch_size=2, lr=0.1, optimizer="sgd", seed=5)
+    rng, env = np.random.default_rng(5), SignGame()
+    batch = [run_episode(reference, env, seed=rng, reset_seed=5), run_episode(reference, env, seed=rng)]
+    assert [e.total for e in batch] == history.returns
+    weights = advantages([discounted_returns(e.rewards, 0.99) for e in batch], "time")
+    loss = reinforce_loss(reference, batch, weights)
+    loss.backward()
+    assert history.loss == [pytest.approx(loss.data, rel=1e-12)]
+    np.testing.assert_allclose([p.data for p in trained.parameters()],
+                               [p.data - 0.1 * p.grad for p in reference.parameters()], rtol=1e-12)
+
+
 def test_reinforce_learns_a_small_game_and_is_reproducible():
     runs = []
     for _ in range(2):
