@@ -1,11 +1,12 @@
 """The compiled path of ``fit`` and ``predict``: the model's graph traced once, run over whole batches.
 
 ``autograd_engine.trace`` records a function of Values as a ``Program`` of fused NumPy kernels.
-Here the function is one sample's forward pass and loss term, with the model's parameters as
-its first input (a vector the same for every sample, so its gradient comes back summed over the
-batch) and the sample and its target as batched inputs. One ``value_and_grad`` call then does a
-mini-batch's forward and backward pass, and the optimizer steps on the parameter array
-(``Optimizer.step_arrays``); the Values get their ``.data`` and ``.grad`` back when ``fit`` ends.
+Here the function is one sample's forward pass and loss term. Its first input is the model's
+parameters (the Value objects themselves, given to ``trace`` as an example input): a vector the
+same for every sample, so its gradient comes back summed over the batch. The sample and its
+target are batched inputs. One ``value_and_grad`` call does a mini-batch's forward and backward
+pass, and the optimizer steps on the parameter array (``Optimizer.step_arrays``); the Values get
+their ``.data`` and ``.grad`` back when ``fit`` ends.
 
 Which program:
 
@@ -17,9 +18,9 @@ Which program:
   (``nn.norm.deferred_statistics``) folded into the running statistics after the step; traced
   once per structure and batch size (the last, shorter batch has its own program).
 
-A model's structure is the identity of its parameters (the Value objects, in order) with its
-``config()``: a model changed between two ``fit`` calls (a layer replaced, an activation
-changed) is traced again. Named losses are written as per-sample terms over traced targets, so
+A model's structure is the identity of its parameters (the Value objects, in order) with each
+module's ``config()`` and mode: a model changed between two ``fit`` calls (a layer replaced, an
+activation changed) is traced again. Named losses are written as per-sample terms over traced targets, so
 their batch mean is the same sum the scalar loss forms (summed in another order: the loss agrees
 to about 1e-15 relative). A loss given as a function cannot be split into samples whose targets
 are inputs (it may index with them), so ``compile=True`` refuses it with a ValueError.
@@ -28,8 +29,7 @@ are inputs (it may index with them), so ``compile=True`` refuses it with a Value
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,8 +43,8 @@ from .module import Module
 from .norm import deferred_statistics
 from .optim import Optimizer
 
-__all__ = ["mixes_samples", "swapped_parameters", "structure_key", "CompiledModel", "compiled_model", "accuracy_plan",
-           "train_compiled", "to_torch"]
+__all__ = ["mixes_samples", "structure_key", "CompiledModel", "compiled_model", "accuracy_plan", "train_compiled",
+           "to_torch"]
 
 #: ``forward_batch`` of these classes runs the samples one by one (or through their modules).
 _SAMPLEWISE = {Module.forward_batch, Sequential.forward_batch, Residual.forward_batch}
@@ -77,53 +77,6 @@ def structure_key(model: Module) -> tuple[Any, ...]:
     return tuple(map(id, model.parameters())), tuple(parts)
 
 
-@contextmanager
-def swapped_parameters(model: Module, values: Sequence[Value]) -> Iterator[None]:
-    """Inside the block, the model computes with ``values`` in place of its parameters (in order).
-
-    Parameters are found where ``Module`` finds them: attributes of each module, and lists and
-    tuples inside them. The originals are put back on leaving the block.
-
-    Raises:
-        ValueError: the model keeps a parameter somewhere this cannot reach (checked, not assumed).
-    """
-    params = model.parameters()
-    if len(values) != len(params):
-        raise ValueError(f"values must hold one Value per parameter ({len(params)}), got {len(values)}")
-    _replace(model, {id(p): v for p, v in zip(params, values)})
-    try:
-        if any(a is not b for a, b in zip(model.parameters(), values)):
-            raise ValueError(f"compile cannot trace {type(model).__name__}: it keeps parameters where "
-                             f"Module.parameters() finds them but they cannot be replaced; use compile=False")
-        yield
-    finally:
-        _replace(model, {id(v): p for p, v in zip(params, values)})
-
-
-def _replace(model: Module, mapping: dict[int, Value]) -> None:
-    for m in model.modules():
-        for name, value in list(vars(m).items()):
-            new = _replaced(value, mapping)
-            if new is not value:
-                setattr(m, name, new)
-
-
-def _replaced(value: Any, mapping: dict[int, Value]) -> Any:
-    """``value`` with the Values of ``mapping`` replaced: lists in place, tuples rebuilt, a Value swapped."""
-    if isinstance(value, Value):
-        return mapping.get(id(value), value)
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            new = _replaced(item, mapping)
-            if new is not item:
-                value[i] = new
-        return value
-    if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        items = tuple(_replaced(item, mapping) for item in value)
-        return items if any(a is not b for a, b in zip(items, value)) else value
-    return value
-
-
 def _outputs(out: Any) -> tuple[list[Any], bool]:
     """One sample's output as a flat list of leaves, and whether it was a list (several outputs)."""
     if isinstance(out, (list, tuple)):
@@ -147,19 +100,17 @@ class CompiledModel:
 
     def __init__(self, model: Module, n_features: int):
         self.params = model.parameters()
-        example_w = [p.data for p in self.params]
         self.is_list = False
 
-        def forward(w: list[Value], x: list[Value]) -> list[Any]:
-            with swapped_parameters(model, w):
-                leaves, self.is_list = _outputs(model(x))
+        def forward(w: list[Value], x: list[Value]) -> list[Any]:  # w: the model's own parameters, traced
+            leaves, self.is_list = _outputs(model(x))
             return leaves
 
         def forward_x(x: list[Value]) -> list[Any]:  # a model without parameters
             return forward([], x)
 
         with enable_grad():
-            self.program = (autograd_engine.trace(forward, example_w, [0.0] * n_features) if self.params else
+            self.program = (autograd_engine.trace(forward, self.params, [0.0] * n_features) if self.params else
                             autograd_engine.trace(forward_x, [0.0] * n_features))
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
@@ -240,12 +191,11 @@ class _Trainer:
 
     def _trace(self, batch: int) -> Any:
         model, name = self.model, self.loss_name
-        w0 = [p.data for p in self.params]
+        w0 = self.params  # the parameters themselves: the program's first input (the model reaches them)
 
         if self.per_sample:
             def sample_loss(w: list[Value], x: list[Value], t: list[Value]) -> list[Any]:
-                with swapped_parameters(model, w):
-                    outs, _ = _outputs(model(x))
+                outs, _ = _outputs(model(x))
                 terms = _terms(name, outs, t)
                 return [terms[0] if len(terms) == 1 else vsum(terms), *outs]
 
@@ -257,7 +207,7 @@ class _Trainer:
 
         def batch_loss(w: list[Value], x: list[Value], t: list[Value]) -> list[Any]:
             rows = [x[i * d:(i + 1) * d] for i in range(batch)]
-            with swapped_parameters(model, w), deferred_statistics() as pending:
+            with deferred_statistics() as pending:
                 outs = [_outputs(o)[0] for o in model.forward_batch(rows)]
             terms = [term for i, o in enumerate(outs) for term in _terms(name, o, t[i * ts:(i + 1) * ts])]
             stats[:] = pending
