@@ -426,6 +426,8 @@ class Program:
         """
         import graphviz
 
+        from .viz import format_number
+
         mask = self._mask_of(batched, "batched")
         plan = self._plan(mask, None)
         g = graphviz.Digraph("program", graph_attr={"rankdir": "LR"}, node_attr={"fontname": "Helvetica"})
@@ -439,7 +441,7 @@ class Program:
                 owner[-1 - j] = nid
         for index, (k, members) in enumerate(zip(plan.kernels, plan.scatter["members"])):
             nid = f"k{index}"
-            label = k.op + ("" if k.param is None else f" {_format(k.param)}")
+            label = k.op + ("" if k.param is None else f" {format_number(k.param)}")
             g.node(nid, f"{label} x{k.width}\ndepth {k.depth}" + ("" if k.batched else "\n(once)"), shape="box",
                    style="filled", fillcolor="lightblue" if k.batched else "lightgrey")
             sources = set()
@@ -672,10 +674,6 @@ class Program:
         except ImportError as e:
             raise ImportError("Program.to_torch() needs PyTorch: pip install torch==2.13.0") from e
         return _TorchProgram(self, torch)
-
-
-def _format(c: float) -> str:
-    return f"{c:g}"
 
 
 def _ref_key(ref: Ref) -> int:

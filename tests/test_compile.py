@@ -323,6 +323,28 @@ def test_tracer_errors_name_the_users_line(kind, words):
     assert isinstance(info.value, TypeError)
 
 
+def test_assigning_data_of_a_traced_value_is_refused():
+    def f(x):
+        x.data = 2.0  # marker-assign
+        return x
+
+    with pytest.raises(TracerError, match=r"assigning \.data of a traced Value") as info:
+        trace(f, 1.0)
+    assert f"{HERE}:{f.__code__.co_firstlineno + 1}:" in str(info.value)
+
+
+def test_a_library_layer_reading_data_is_reported_at_the_users_line():
+    layer = {"__name__": "nn.some_layer"}  # code that runs as part of the nn package
+    exec("def shift(v):\n    return v - v.data\n", layer)
+
+    def model(x):
+        return layer["shift"](x * 2)  # the user's line
+
+    with pytest.raises(TracerError, match=r"reading \.data") as info:
+        trace(model, 1.0)
+    assert f"{HERE}:{model.__code__.co_firstlineno + 1}:" in str(info.value)
+
+
 def test_outside_trace_comparisons_and_data_work_as_before():
     x = Value(2.0)
     assert (x > 0) is True and x.data == 2.0 and bool(x)
