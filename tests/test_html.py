@@ -257,3 +257,25 @@ ERROR_CASES = [
     ("show_backward-unknown-option", lambda: show_backward(_v, colour="red"), TypeError,
      r"unknown option colour='red'; the step-through takes renderer, edge_labels and rankdir, max_nodes, depth"),
 ]
+
+
+@pytest.mark.slow  # runs notebook 01 once, in a kernel that cannot find dot
+@pytest.mark.notebook
+def test_notebook_01_shows_every_picture_without_dot(tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(__file__).parent.parent / "notebooks" / "01_values_and_graphs.ipynb"
+    committed = nbformat.read(path, as_version=4)
+    monkeypatch.setenv("PATH", str(tmp_path))  # the kernel inherits it: no dot anywhere
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    def pictures(notebook, kind):
+        return [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+                for out in cell.get("outputs", []) if any(k in out.get("data", {}) for k in kind)]
+
+    drawn = pictures(committed, ("image/svg+xml", "image/png"))
+    assert drawn and pictures(nb, ("text/html",)) == drawn  # each picture, now laid out in the browser
+    assert all("var aeGraphviz =" in out["data"]["text/html"] for i in drawn for out in nb.cells[i].outputs
+               if "text/html" in out.get("data", {}))

@@ -511,7 +511,12 @@ def _digraph_class() -> type:
     import graphviz
 
     class Drawing(graphviz.Digraph):
-        """A ``graphviz.Digraph``: rendering needs ``dot``; notebook display falls back to the browser renderer."""
+        """A ``graphviz.Digraph``: rendering needs ``dot``; notebook display falls back to the browser renderer.
+
+        ``node_ids`` maps each drawn Value to its DOT node id (set by :func:`build_graph`).
+        """
+
+        node_ids: dict[Value, str]
 
         def pipe(self, *args: Any, **kwargs: Any) -> Any:
             _require_dot()
