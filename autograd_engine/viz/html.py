@@ -21,13 +21,10 @@ Nothing here is imported by ``import autograd_engine`` until it is used.
 from __future__ import annotations
 
 import functools
-import html
 import json
 import os
 import re
 import sys
-import tempfile
-from importlib import resources
 from typing import Any
 
 from ..files import as_path, atomic_write, writable_target
@@ -69,6 +66,8 @@ _LEGEND = ('<span class="ae-dashed">dashed border</span> grad still partial (a n
 @functools.cache
 def _renderer_script() -> str:
     """The vendored ES module as a classic script that defines ``aeGraphviz`` (so it can be inlined)."""
+    from importlib import resources
+
     code = (resources.files(__package__) / "vendor" / "wasm-graphviz.js").read_text(encoding="utf-8")
     match = _EXPORTS.search(code)
     if match is None or "</script" in code.lower():
@@ -80,6 +79,8 @@ def _renderer_script() -> str:
 
 
 def _page_script() -> str:
+    from importlib import resources
+
     return (resources.files(__package__) / "page.js").read_text(encoding="utf-8")
 
 
@@ -90,6 +91,8 @@ def _json_for_script(data: Any) -> str:
 
 
 def _page(title: str, data: dict[str, Any], svg: str | None, stepping: bool) -> str:
+    import html
+
     bar = ('<div id="ae-bar"><button id="ae-first">« start</button><button id="ae-prev">◀ back</button>'
            '<button id="ae-next">step ▶</button><button id="ae-last">end »</button><span id="ae-count"></span>'
            '<button id="ae-zoom-in">+</button><button id="ae-zoom-out">&minus;</button><button id="ae-fit">fit</button>'
@@ -111,6 +114,8 @@ def _svg(graph: Any) -> str:
 
 
 def _iframe(page: str, height: int = 620) -> str:
+    import html
+
     return (f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{height}px;border:0" '
             f'sandbox="allow-scripts"></iframe>')
 
@@ -309,6 +314,8 @@ def show_backward(root: Value, path: str | os.PathLike[str] | None = None, **opt
         path = as_path(path)
     steps = StepThrough(root, **options)
     if path is None and not _in_notebook():
+        import tempfile
+
         fd, path = tempfile.mkstemp(prefix="backward-", suffix=".html")
         os.close(fd)
     if path is not None:
