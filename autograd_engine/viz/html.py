@@ -108,7 +108,7 @@ def _page(title: str, data: dict[str, Any], svg: str | None, stepping: bool) -> 
             f"{renderer}<script>{_page_script()}</script>\n</body>\n</html>\n")
 
 
-def _svg(graph: Any) -> str:
+def _render_svg(graph: Any) -> str:
     text = graph.pipe(format="svg", encoding="utf-8")
     return text[text.index("<svg"):]
 
@@ -227,15 +227,15 @@ class StepThrough:
     def __repr__(self) -> str:
         return f"StepThrough({who(self.root)}: {len(self)} steps; .save_html(path) writes the page)"
 
+    @functools.cached_property
+    def _svg(self) -> str | None:
+        """The drawing rendered by ``dot`` once (None with the browser renderer)."""
+        return _render_svg(self._graph) if self.renderer == "dot" else None
+
     def html(self) -> str:
         """The page, one self-contained HTML document (UTF-8 text)."""
-        data = dict(self._data)
-        svg = None
-        if self.renderer == "dot":
-            svg = _svg(self._graph)
-        else:
-            data["dot"] = self._graph.source
-        return _page(f"backward step-through: {who(self.root)}", data, svg, True)
+        data = dict(self._data, dot=None if self._svg is not None else self._graph.source)
+        return _page(f"backward step-through: {who(self.root)}", data, self._svg, True)
 
     def save_html(self, path: str | os.PathLike[str]) -> str:
         """Write the page to ``path`` (atomically; a symbolic link is written through).
@@ -255,8 +255,8 @@ class StepThrough:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """In a notebook: the page in an iframe (kept in the saved notebook), and the final state as SVG."""
         bundle = {"text/html": _iframe(self.html()), "text/plain": repr(self)}
-        if self.renderer == "dot":
-            bundle["image/svg+xml"] = _svg(self._graph)
+        if self._svg is not None:
+            bundle["image/svg+xml"] = self._svg
         return bundle
 
 
