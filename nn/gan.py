@@ -17,7 +17,7 @@ return one Value (D) or a list of Values (G; a Value for one-dimensional data).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,6 +160,18 @@ def _optimizer(opt: Any, name: str, owner: Module) -> Optimizer:
     return opt
 
 
+def _descend(optimizer: Optimizer, loss: Callable[[], Value]) -> float:
+    """One step of ``optimizer`` down ``loss()``: zero its gradients, build the loss, ``backward()``, step.
+
+    Only ``optimizer``'s parameters move, whatever else the loss's graph reaches.
+    """
+    optimizer.zero_grad()
+    value = loss()
+    value.backward()
+    optimizer.step()
+    return value.data
+
+
 def discriminator_step(generator: Module, discriminator: Module, d_optimizer: Optimizer, real: Any,
                        noise: Any) -> float:
     """One update of D: fakes made under ``no_grad()`` (numbers), D's loss, ``backward()``, D's step.
@@ -173,11 +185,7 @@ def discriminator_step(generator: Module, discriminator: Module, d_optimizer: Op
     discriminator = _player(discriminator, "discriminator")
     d_optimizer = _optimizer(d_optimizer, "d_optimizer", discriminator)
     fake = generate(generator, noise)
-    d_optimizer.zero_grad()
-    loss = discriminator_loss(discriminator, real, fake)
-    loss.backward()
-    d_optimizer.step()
-    return loss.data
+    return _descend(d_optimizer, lambda: discriminator_loss(discriminator, real, fake))
 
 
 def generator_step(generator: Module, discriminator: Module, g_optimizer: Optimizer, noise: Any) -> float:
@@ -194,11 +202,7 @@ def generator_step(generator: Module, discriminator: Module, g_optimizer: Optimi
     """
     generator = _player(generator, "generator")
     g_optimizer = _optimizer(g_optimizer, "g_optimizer", generator)
-    g_optimizer.zero_grad()
-    loss = generator_loss(generator, discriminator, noise)
-    loss.backward()
-    g_optimizer.step()
-    return loss.data
+    return _descend(g_optimizer, lambda: generator_loss(generator, discriminator, noise))
 
 
 @dataclass
