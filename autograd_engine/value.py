@@ -510,6 +510,11 @@ def fresh_variable(x: Value | Number) -> Value:
     node = Value(x.data)
     node._fn = ops.IDENTITY  # recorded whatever the mode: set after construction, not through it
     node._x, node._y = ops.IDENTITY.kind.layout((x,), None)
+    if type(x) is TracedValue:  # a transform inside a traced function: the new variable is traced too
+        tracer = current_mode.get().trace
+        if tracer is not None:
+            node.__class__ = TracedValue
+            tracer.adopt(node)
     return node
 
 

@@ -386,6 +386,17 @@ def test_what_f_raises_propagates_unchanged_and_leaves_no_traced_values():
     assert type(w) is Value and (w > 1) and w.data == 2.0
 
 
+def test_a_transform_inside_the_traced_function_is_traced_too():
+    prog = trace(lambda x, y: ae.grad(lambda a, b: a * b.sin() * a, argnums=(0, 1))(x, y), 2.0, 1.0)
+    x = np.array([1.0, 2.0, 3.0])
+    da, db = prog(x, 0.5)
+    close(da, 2 * x * math.sin(0.5))
+    close(db, x * x * math.cos(0.5))
+    _, (gx, gy) = prog.value_and_grad(x, 0.5, seed=[1.0, 0.0])  # d/dx of d/da: 2 sin(b)
+    close(gx, [2 * math.sin(0.5)] * 3)
+    close(gy, 2 * x.sum() * math.cos(0.5))
+
+
 def test_trace_under_no_grad_still_records():
     with ae.no_grad():
         prog = trace(lambda x: x * x, 1.0)
