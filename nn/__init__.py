@@ -30,7 +30,7 @@ from .module import MODULES, Module, register_module
 from .norm import BatchNorm, LayerNorm, RMSNorm
 from .optim import OPTIMIZERS, SGD, Adam, CosineLR, LinearLR, Optimizer, RMSprop, StepLR, clip_grad_norm
 from .plot import plot_decision_boundary, plot_history
-from .recurrent import CELLS, RNN, GRUCell, RNNCell
+from .recurrent import CELLS, RNN, GRUCell, LSTMCell, RNNCell
 from .rl import bandit_gradient, evaluate_policy, reinforce, run_episode, score_function_samples
 from .serialization import load, save
 from .train import History, accuracy, fit, predict
@@ -40,7 +40,8 @@ __all__ = [
     "Neuron", "Layer", "MLP", "Activation", "ACTIVATIONS", "INITS", "Sequential", "Residual",
     "BatchNorm", "LayerNorm", "RMSNorm",
     "Linear", "Embedding", "SelfAttention",
-    "Conv2d", "MaxPool2d", "Flatten", "Unflatten", "RNNCell", "GRUCell", "RNN", "CELLS",
+    "Conv2d", "MaxPool2d", "Flatten", "Unflatten", "RNNCell", "GRUCell", "LSTMCell", "RNN",
+    "CELLS",
     "mse", "binary_cross_entropy", "cross_entropy", "hinge", "LOSSES",
     "Optimizer", "SGD", "RMSprop", "Adam", "StepLR", "LinearLR", "CosineLR", "clip_grad_norm", "OPTIMIZERS",
     "make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs", "make_adding", "load_digits", "batches",

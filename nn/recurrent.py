@@ -1,4 +1,4 @@
-"""Recurrence from Value nodes: an Elman cell, a gated cell (GRU), and ``RNN``, which unrolls a cell over a sequence.
+"""Recurrence from Value nodes: the Elman cell, gated cells (GRU, LSTM), and ``RNN``, which unrolls one over a sequence.
 
 A cell maps one input vector and the previous hidden state to the next hidden state.
 Unrolled over ``T`` steps it is one deep graph whose layers share their weights, so
@@ -20,7 +20,7 @@ from autograd_engine.validation import as_bool, as_choice, describe, python_rng
 from .mlp import ACTIVATIONS, check_activation
 from .module import Module, as_count, as_size, as_vector, check_parameters, config_arguments, register_module
 
-__all__ = ["RNNCell", "GRUCell", "RNN", "CELLS", "as_sequence"]
+__all__ = ["RNNCell", "GRUCell", "LSTMCell", "RNN", "CELLS", "as_sequence"]
 
 Vector = list[Value]
 
@@ -134,8 +134,46 @@ class RNNCell(_Cell):
         return f"RNNCell({self.input_size} -> {self.hidden_size}, {self.activation})"
 
 
+class _GatedCell(_Cell):
+    """What GRU and LSTM share: ``gates * hidden_size`` rows of input and hidden weights, PyTorch's layout."""
+
+    gates: int
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 seed: int | random.Random | None = None):
+        n_in, n_h = as_size(input_size, "input_size"), as_size(hidden_size, "hidden_size")
+        bias = as_bool(bias, "bias")
+        name = type(self).__name__
+        check_parameters(self._count(n_in, n_h, bias), f"{name}(input_size={n_in}, hidden_size={n_h})")
+        rng = python_rng(seed)
+        bound = 1 / math.sqrt(n_h)
+        rows = self.gates * n_h
+        self.weight_ih = _uniform(rng, bound, rows, n_in)
+        self.weight_hh = _uniform(rng, bound, rows, n_h)
+        self.bias_ih = [Value(0.0) for _ in range(rows)] if bias else []
+        self.bias_hh = [Value(0.0) for _ in range(rows)] if bias else []
+        self.input_size, self.hidden_size = n_in, n_h
+
+    @classmethod
+    def _count(cls, n_in: int, n_h: int, bias: bool) -> int:
+        return cls.gates * n_h * (n_in + n_h) + (2 * cls.gates * n_h if bias else 0)
+
+    def _rows(self, x: Vector, h: Vector) -> tuple[list[Vector], list[Vector], Vector, Vector]:
+        """The input and hidden rows and the vectors they multiply; each bias is one more weight, on an input 1."""
+        if not self.bias_ih:
+            return self.weight_ih, self.weight_hh, x, h
+        one = Value(1.0)
+        return ([[*w, b] for w, b in zip(self.weight_ih, self.bias_ih)],
+                [[*w, b] for w, b in zip(self.weight_hh, self.bias_hh)], [*x, one], [*h, one])
+
+    def config(self) -> dict[str, Any]:
+        """``{"type": <the class>, "input_size", "hidden_size", "bias"}``."""
+        return {"type": type(self).__name__, "input_size": self.input_size, "hidden_size": self.hidden_size,
+                "bias": bool(self.bias_ih)}
+
+
 @register_module
-class GRUCell(_Cell):
+class GRUCell(_GatedCell):
     """The gated recurrent unit (Cho et al. 2014), with PyTorch's equations and parameter layout.
 
     ``r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)`` (reset), ``z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)``
@@ -156,22 +194,7 @@ class GRUCell(_Cell):
     (3, 63)
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 seed: int | random.Random | None = None):
-        n_in, n_h = as_size(input_size, "input_size"), as_size(hidden_size, "hidden_size")
-        bias = as_bool(bias, "bias")
-        check_parameters(self._count(n_in, n_h, bias), f"GRUCell(input_size={n_in}, hidden_size={n_h})")
-        rng = python_rng(seed)
-        bound = 1 / math.sqrt(n_h)
-        self.weight_ih = _uniform(rng, bound, 3 * n_h, n_in)
-        self.weight_hh = _uniform(rng, bound, 3 * n_h, n_h)
-        self.bias_ih = [Value(0.0) for _ in range(3 * n_h)] if bias else []
-        self.bias_hh = [Value(0.0) for _ in range(3 * n_h)] if bias else []
-        self.input_size, self.hidden_size = n_in, n_h
-
-    @staticmethod
-    def _count(n_in: int, n_h: int, bias: bool) -> int:
-        return 3 * n_h * (n_in + n_h) + (6 * n_h if bias else 0)
+    gates = 3
 
     def forward(self, x: Any, h: Any = None) -> Vector:
         """The next hidden state from the input ``x`` and the state ``h`` (None: zeros).
@@ -181,12 +204,7 @@ class GRUCell(_Cell):
         """
         x, h = self._inputs(x, h)
         n_h = self.hidden_size
-        rows_i, rows_h, h1 = self.weight_ih, self.weight_hh, h
-        if self.bias_ih:  # each bias is one more weight, on a constant input 1
-            one = Value(1.0)
-            rows_i = [[*w, b] for w, b in zip(rows_i, self.bias_ih)]
-            rows_h = [[*w, b] for w, b in zip(rows_h, self.bias_hh)]
-            x, h1 = [*x, one], [*h, one]
+        rows_i, rows_h, x, h1 = self._rows(x, h)
         xh = [*x, *h1]
         out = []
         for j in range(n_h):
@@ -196,14 +214,64 @@ class GRUCell(_Cell):
             out.append(n + z * (h[j] - n))  # (1 - z) * n + z * h, in three nodes
         return out
 
-    def config(self) -> dict[str, Any]:
-        """``{"type": "GRUCell", "input_size", "hidden_size", "bias"}``."""
-        return {"type": "GRUCell", "input_size": self.input_size, "hidden_size": self.hidden_size,
-                "bias": bool(self.bias_ih)}
+
+@register_module
+class LSTMCell(_GatedCell):
+    """The long short-term memory cell (Hochreiter & Schmidhuber 1997), with PyTorch's equations and layout.
+
+    Input, forget and output gates ``i, f, o = sigmoid(W_i* x + b_i* + W_h* h + b_h*)``, a candidate
+    ``g = tanh(W_ig x + b_ig + W_hg h + b_hg)``, the cell ``c' = f * c + i * g`` and the output
+    ``h' = o * tanh(c')``. The cell ``c`` is carried from step to step through a product with ``f``
+    alone, so where the forget gate is near 1 its gradient passes back nearly unchanged.
+    ``weight_ih`` holds the rows for ``i, f, g, o`` one after another (``4 * hidden_size`` rows),
+    ``weight_hh`` likewise; all uniform in ``±1/sqrt(hidden_size)``, the biases 0.
+
+    Args:
+        input_size: the size of each input vector.
+        hidden_size: the size of the hidden state and of the cell.
+        bias: learn the biases ``bias_ih`` and ``bias_hh``.
+        seed: an int or ``random.Random`` for reproducible weights.
+
+    >>> cell = LSTMCell(2, 3, seed=0)
+    >>> h, c = cell([1.0, -1.0])          # the state (h, c) starts at zeros
+    >>> len(cell([0.5, 0.5], (h, c))[0]), cell.num_parameters()
+    (3, 84)
+    """
+
+    gates = 4
+
+    def forward(self, x: Any, state: Any = None) -> tuple[Vector, Vector]:
+        """The next state ``(h, c)`` from the input ``x`` and the state ``(h, c)`` (None: zeros).
+
+        Raises:
+            TypeError: ``state`` is not a pair ``(h, c)``; ``x``, ``h`` or ``c`` is not a vector.
+            ValueError: a vector of the wrong size (as for ``Linear``).
+        """
+        if state is None:
+            h = c = None
+        elif isinstance(state, (tuple, list)) and len(state) == 2:
+            h, c = state
+        else:
+            raise TypeError(f"LSTMCell state must be a pair (h, c) of vectors of {self.hidden_size} numbers or "
+                            f"Values, or None, got {describe(state)}")
+        x, h = self._inputs(x, h)
+        c = [Value(0.0)] * self.hidden_size if c is None else as_vector(c, self.hidden_size, "LSTMCell", name="c")
+        n_h = self.hidden_size
+        rows_i, rows_h, x, h1 = self._rows(x, h)
+        xh = [*x, *h1]
+        gate = [dot(wi + wh, xh) for wi, wh in zip(rows_i, rows_h)]  # one dot node a row, input and hidden parts
+        h_out, c_out = [], []
+        for j in range(n_h):
+            i, f = gate[j].sigmoid(), gate[n_h + j].sigmoid()
+            g, o = gate[2 * n_h + j].tanh(), gate[3 * n_h + j].sigmoid()
+            c_new = f * c[j] + i * g
+            c_out.append(c_new)
+            h_out.append(o * c_new.tanh())
+        return h_out, c_out
 
 
 #: name -> cell class, for ``RNN(cell=...)``.
-CELLS: dict[str, type[_Cell]] = {"elman": RNNCell, "gru": GRUCell}
+CELLS: dict[str, type[_Cell]] = {"elman": RNNCell, "gru": GRUCell, "lstm": LSTMCell}
 _OUTPUTS = ("all", "last")
 
 
@@ -217,10 +285,11 @@ class RNN(Module):
     Args:
         input_size: the size of each input vector.
         hidden_size: the size of the hidden state.
-        cell: "elman" (``RNNCell``, the default) or "gru" (``GRUCell``).
+        cell: "elman" (``RNNCell``, the default), "gru" (``GRUCell``) or "lstm" (``LSTMCell``).
         outputs: "all" (the default) returns every hidden state ``[h_1, ..., h_T]``;
             "last" returns ``h_T`` alone (to feed a ``Linear`` read-out in a ``Sequential``).
-        activation: the Elman cell's activation ("tanh" by default); must be "tanh" for "gru".
+            An LSTM's cell states ``c_t`` are not returned.
+        activation: the Elman cell's activation ("tanh" by default); must be "tanh" for "gru" and "lstm".
         seed: an int or ``random.Random`` for reproducible weights.
 
     Raises:
@@ -236,16 +305,18 @@ class RNN(Module):
         kind = as_choice(cell, "cell", CELLS)
         self.outputs = as_choice(outputs, "outputs", _OUTPUTS)
         activation = check_activation(activation)
-        if kind == "gru" and activation != "tanh":
-            raise ValueError(f"activation must be 'tanh' for cell='gru' (the GRU's own), got {activation!r}")
+        if kind != "elman" and activation != "tanh":
+            raise ValueError(f"activation must be 'tanh' for cell={kind!r} (the gated cell's own), got {activation!r}")
         if kind == "elman":
             self.cell: _Cell = RNNCell(input_size, hidden_size, activation=activation, seed=seed)
         else:
-            self.cell = GRUCell(input_size, hidden_size, seed=seed)
+            self.cell = CELLS[kind](input_size, hidden_size, seed=seed)
         self.kind, self.activation = kind, activation
 
     def forward(self, xs: Any, h0: Any = None) -> list[Vector] | Vector:
         """The hidden states over the sequence ``xs`` (a list of input vectors), from ``h0`` (None: zeros).
+
+        For an LSTM ``h0`` is the pair ``(h, c)``.
 
         Returns:
             ``[h_1, ..., h_T]`` (``outputs="all"``), or ``h_T`` (``outputs="last"``).
@@ -255,11 +326,11 @@ class RNN(Module):
             ValueError: ``xs`` is empty, or a vector (or ``h0``) has another size.
         """
         xs = as_sequence(xs, self.cell.input_size, "RNN")
-        h = h0
+        state = h0
         states = []
         for x in xs:
-            h = self.cell(x, h)
-            states.append(h)
+            state = self.cell(x, state)
+            states.append(state[0] if self.kind == "lstm" else state)
         return states if self.outputs == "all" else states[-1]
 
     def config(self) -> dict[str, Any]:

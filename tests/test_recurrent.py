@@ -1,4 +1,4 @@
-"""nn.recurrent: Elman and GRU cells, unrolled (BPTT), against NumPy, PyTorch, HIPS autograd, central differences."""
+"""nn.recurrent: Elman, GRU, LSTM cells unrolled (BPTT), against NumPy, PyTorch, HIPS autograd, central differences."""
 
 import autograd
 import autograd.numpy as anp
@@ -8,7 +8,7 @@ import pytest
 import nn
 from autograd_engine import Value, gradcheck, vsum
 from autograd_engine.ops import contributions
-from nn import RNN, GRUCell, Linear, RNNCell, Sequential, Unflatten
+from nn import RNN, GRUCell, Linear, LSTMCell, RNNCell, Sequential, Unflatten
 
 RNG = np.random.default_rng(0)
 XS = RNG.normal(size=(5, 2))  # a sequence of 5 inputs of size 2
@@ -55,6 +55,20 @@ def gru_reference(params, xs):
     return anp.stack(states)
 
 
+def lstm_reference(params, xs):
+    """PyTorch's LSTM equations (torch.nn.LSTMCell's documentation), unrolled from h = c = 0."""
+    W, U, bi, bh = params
+    n = U.shape[1]
+    h, c, states = anp.zeros(n), anp.zeros(n), []
+    for x in xs:
+        a = W @ x + bi + U @ h + bh
+        i, f, g, o = sigmoid(a[:n]), sigmoid(a[n:2 * n]), anp.tanh(a[2 * n:3 * n]), sigmoid(a[3 * n:])
+        c = f * c + i * g
+        h = o * anp.tanh(c)
+        states.append(h)
+    return anp.stack(states)
+
+
 def elman_params(cell):
     return [matrix(cell.weight_ih), matrix(cell.weight_hh), np.array([b.data for b in cell.bias])]
 
@@ -64,7 +78,8 @@ def gru_params(cell):
             np.array([b.data for b in cell.bias_hh])]
 
 
-CASES = {"elman": (elman_params, elman_reference), "gru": (gru_params, gru_reference)}
+CASES = {"elman": (elman_params, elman_reference), "gru": (gru_params, gru_reference),
+         "lstm": (gru_params, lstm_reference)}  # GRU and LSTM keep their parameters alike
 
 
 @pytest.mark.parametrize("kind", CASES)
@@ -79,8 +94,8 @@ def test_unrolled_cells_match_their_equations(kind):
 
 def test_the_cells_match_pytorch():
     torch = pytest.importorskip("torch")
-    gru, elman = randomise(GRUCell(2, 3, seed=0)), randomise(RNNCell(2, 3, seed=0))
-    h = RNG.normal(size=3)
+    gru, elman, lstm = randomise(GRUCell(2, 3, seed=0)), randomise(RNNCell(2, 3, seed=0)), randomise(LSTMCell(2, 3))
+    h, c = RNG.normal(size=3), RNG.normal(size=3)
     x = XS[0]
     tg = torch.nn.GRUCell(2, 3).double()
     te = torch.nn.RNNCell(2, 3).double()
@@ -90,10 +105,18 @@ def test_the_cells_match_pytorch():
         for t, p in zip([te.weight_ih, te.weight_hh, te.bias_ih], elman_params(elman)):
             t.copy_(torch.tensor(p))
         te.bias_hh.zero_()
+        tl = torch.nn.LSTMCell(2, 3).double()
+        for t, p in zip([tl.weight_ih, tl.weight_hh, tl.bias_ih, tl.bias_hh], gru_params(lstm)):
+            t.copy_(torch.tensor(p))
         expected_gru = tg(torch.tensor(x)[None], torch.tensor(h)[None])[0].numpy()
         expected_elman = te(torch.tensor(x)[None], torch.tensor(h)[None])[0].numpy()
+        expected_h, expected_c = (t[0].numpy() for t in tl(torch.tensor(x)[None], (torch.tensor(h)[None],
+                                                                                   torch.tensor(c)[None])))
     np.testing.assert_allclose([v.data for v in gru(x.tolist(), h.tolist())], expected_gru, rtol=1e-12)
     np.testing.assert_allclose([v.data for v in elman(x.tolist(), h.tolist())], expected_elman, rtol=1e-12)
+    got_h, got_c = lstm(x.tolist(), (h.tolist(), c.tolist()))
+    np.testing.assert_allclose([v.data for v in got_h], expected_h, rtol=1e-12)
+    np.testing.assert_allclose([v.data for v in got_c], expected_c, rtol=1e-12)
 
 
 @pytest.mark.parametrize("kind", CASES)
@@ -108,6 +131,7 @@ def test_bptt_gradients_match_hips_autograd(kind):
     got = [[[w.grad for w in row] for row in cell.weight_ih], [[w.grad for w in row] for row in cell.weight_hh]]
     got += [[b.grad for b in cell.bias]] if kind == "elman" else [[b.grad for b in cell.bias_ih],
                                                                    [b.grad for b in cell.bias_hh]]
+    assert len(got) == len(expected)
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-13)
     x_grads = autograd.grad(lambda x: anp.sum(reference(params(rnn.cell), x) * G))(XS)
@@ -175,11 +199,27 @@ def test_shapes_parameters_and_reprs():
     assert repr(RNN(2, 3, activation="relu")) == "RNN(2 -> 3, elman, relu, outputs=all)"
     assert repr(RNN(2, 3, cell="gru", outputs="last")) == "RNN(2 -> 3, gru, outputs=last)"
     assert repr(GRUCell(2, 3)) == "GRUCell(2 -> 3)" and repr(RNNCell(1, 2)) == "RNNCell(1 -> 2, tanh)"
-    assert set(nn.CELLS) == {"elman", "gru"}
+    assert repr(LSTMCell(2, 3)) == "LSTMCell(2 -> 3)"
+    assert repr(RNN(2, 3, cell="lstm")) == "RNN(2 -> 3, lstm, outputs=all)"
+    assert LSTMCell(2, 3, seed=0).num_parameters() == 4 * 3 * 5 + 24
+    assert LSTMCell(2, 3, bias=False, seed=0).num_parameters() == 60
+    assert set(nn.CELLS) == {"elman", "gru", "lstm"}
     # the state may be given, and a cell without bias computes the same as one with zero bias
     h = [0.1, -0.2, 0.3]
     a, b = RNNCell(2, 3, seed=7), RNNCell(2, 3, bias=False, seed=7)
     assert [v.data for v in a(XS[0], h)] == pytest.approx([v.data for v in b(XS[0], h)], rel=1e-14)
+
+
+def test_an_lstm_takes_its_state_as_a_pair_and_unrolls_from_a_given_one():
+    cell = randomise(LSTMCell(2, 2, seed=8))
+    h, c = cell(XS[0])
+    assert len(h) == len(c) == 2
+    h2, c2 = cell(XS[1], (h, c))
+    again = cell(XS[1], [[v.data for v in h], [v.data for v in c]])  # a list pair of numbers is a state too
+    assert [v.data for v in again[0]] == [v.data for v in h2] and [v.data for v in again[1]] == [v.data for v in c2]
+    rnn = RNN(2, 2, cell="lstm", seed=0)
+    rnn.cell = cell
+    assert [v.data for v in rnn(XS[1:2], (h, c))[0]] == [v.data for v in h2]
 
 
 def test_make_adding_marks_one_step_in_each_half():
@@ -196,6 +236,21 @@ def _cell(x, h=None):
 
 
 ERROR_CASES = [
+    ("LSTMCell-input-size-zero", lambda: LSTMCell(0, 3), ValueError, r"^input_size must be an int >= 1, got 0$"),
+    ("LSTMCell-hidden-size-a-float", lambda: LSTMCell(2, 3.0), TypeError, r"^hidden_size must be an int, got float"),
+    ("LSTMCell-sizes-whose-product-is-huge", lambda: LSTMCell(10**5, 10**3), ValueError,
+     r"^LSTMCell\(input_size=100000, hidden_size=1000\) would have 404008000 parameters"),
+    ("LSTMCell-bias-a-str", lambda: LSTMCell(2, 3, bias="yes"), TypeError, r"^bias must be a bool"),
+    ("LSTMCell-state-a-number", lambda: LSTMCell(2, 3, seed=0)([1.0, 2.0], 0.0), TypeError,
+     r"^LSTMCell state must be a pair \(h, c\) of vectors of 3 numbers or Values, or None, got float 0.0$"),
+    ("LSTMCell-state-a-triple", lambda: LSTMCell(2, 1, seed=0)([1.0, 2.0], ([0.0], [0.0], [0.0])), TypeError,
+     r"^LSTMCell state must be a pair \(h, c\)"),
+    ("LSTMCell-state-with-a-short-c", lambda: LSTMCell(2, 3, seed=0)([1.0, 2.0], ([0.0] * 3, [0.0])), ValueError,
+     r"^LSTMCell expects vectors of 3 values, got 1 in c$"),
+    ("LSTMCell-state-with-a-str-h", lambda: LSTMCell(2, 3, seed=0)([1.0, 2.0], ("abc", [0.0] * 3)), TypeError,
+     r"^LSTMCell h must be a vector of 3 numbers or Values"),
+    ("LSTMCell-called-with-none", lambda: LSTMCell(2, 3, seed=0)(None), TypeError,
+     r"^LSTMCell x must be a vector of 2 numbers or Values"),
     ("RNNCell-input-size-zero", lambda: RNNCell(0, 3), ValueError, r"^input_size must be an int >= 1, got 0$"),
     ("RNNCell-hidden-size-negative", lambda: RNNCell(2, -3), ValueError, r"^hidden_size must be an int >= 1, got -3$"),
     ("RNNCell-hidden-size-huge", lambda: RNNCell(2, 10**8), ValueError,
@@ -228,13 +283,18 @@ ERROR_CASES = [
      r"^GRUCell x must be a vector of 1 numbers or Values \(a list, tuple or 1-D array\), got bool True$"),
     ("GRUCell-called-with-nones", lambda: GRUCell(2, 2, seed=0)([None, 1.0]), TypeError,
      r"^GRUCell x\[0\] must be a Value or a real number, got NoneType None$"),
-    ("RNN-cell-unknown", lambda: RNN(2, 3, cell="lstm"), ValueError,
-     r"^cell must be one of elman, gru, got str 'lstm'$"),
-    ("RNN-cell-none", lambda: RNN(2, 3, cell=None), TypeError, r"^cell must be one of elman, gru, got NoneType None$"),
+    ("RNN-cell-unknown", lambda: RNN(2, 3, cell="transformer"), ValueError,
+     r"^cell must be one of elman, gru, lstm, got str 'transformer'$"),
+    ("RNN-cell-none", lambda: RNN(2, 3, cell=None), TypeError,
+     r"^cell must be one of elman, gru, lstm, got NoneType None$"),
     ("RNN-outputs-unknown", lambda: RNN(2, 3, outputs="first"), ValueError,
      r"^outputs must be one of all, last, got str 'first'$"),
     ("RNN-gru-with-another-activation", lambda: RNN(2, 3, cell="gru", activation="relu"), ValueError,
-     r"^activation must be 'tanh' for cell='gru' \(the GRU's own\), got 'relu'$"),
+     r"^activation must be 'tanh' for cell='gru' \(the gated cell's own\), got 'relu'$"),
+    ("RNN-lstm-with-another-activation", lambda: RNN(2, 3, cell="lstm", activation="sigmoid"), ValueError,
+     r"^activation must be 'tanh' for cell='lstm' \(the gated cell's own\), got 'sigmoid'$"),
+    ("RNN-lstm-called-with-a-lone-h0", lambda: RNN(2, 3, cell="lstm", seed=0)([[1.0, 2.0]], [0.0] * 3), TypeError,
+     r"^LSTMCell state must be a pair \(h, c\) of vectors of 3 numbers or Values, or None, got list"),
     ("RNN-hidden-size-zero", lambda: RNN(2, 0), ValueError, r"^hidden_size must be an int >= 1, got 0$"),
     ("RNN-called-with-none", lambda: RNN(2, 3, seed=0)(None), TypeError,
      r"^RNN xs must be a sequence of vectors of 2 numbers or Values \(a list of lists or a 2-D array\), "
