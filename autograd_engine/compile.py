@@ -722,12 +722,37 @@ class _Step:
 
 
 def _as_index(rows: list[int]) -> Any:
-    """A slice for a run of consecutive rows (a view, no copy), else an index array."""
+    """A slice for rows in arithmetic progression (a view, no copy), else an index array."""
     import numpy as np
 
-    if rows and rows == list(range(rows[0], rows[0] + len(rows))):
-        return slice(rows[0], rows[0] + len(rows))
+    if len(rows) == 1:
+        return slice(rows[0], rows[0] + 1)
+    step = rows[1] - rows[0] if rows else 0
+    if step > 0 and all(b - a == step for a, b in zip(rows, rows[1:])):
+        return slice(rows[0], rows[-1] + 1, step)
     return np.array(rows, dtype=np.intp)
+
+
+def _matrix_view(idx: Any, pad: list[int]) -> Callable[[Any], Any] | None:
+    """For ``idx[i, j] == base + i * stride + j`` (a weight matrix stored row after row): buffer -> a view.
+
+    None when the rows are not laid out so. The view may reach ``stride - n`` rows past the last
+    entry; ``pad`` collects how many rows the buffer needs past its last row for that.
+    """
+    import numpy as np
+
+    k, n = idx.shape
+    base = int(idx[0, 0])
+    stride = int(idx[1, 0] - idx[0, 0]) if k > 1 else n
+    if stride < n or not np.array_equal(idx, base + stride * np.arange(k)[:, None] + np.arange(n)[None, :]):
+        return None
+    end = base + k * stride
+    pad.append(end)
+
+    def view(buf: Any) -> Any:
+        return buf[base:end, 0].reshape(k, stride)[:, :n]
+
+    return view
 
 
 def _gather(buf: Any, idx: Any) -> Any:  # a view for a slice, else a copy of the rows
@@ -881,6 +906,7 @@ class _Planner:
                 last_use[self.b_key(r, "B")] = len(order)
 
         steps: list[_Step] = []
+        pad: list[int] = []  # rows the one-column buffer needs for matrix views
         kernels: list[Kernel] = []
         members: list[list[int]] = []
         promote_step_added = False
@@ -931,7 +957,7 @@ class _Planner:
             members.append(idx_nodes)
             kernel_needs = self.grad and any(self.needs[i] for i in idx_nodes)
             steps.append(_make_step(op, c, batched_op_, phase, slice(start, start + k), slot_idx, slot_src,
-                                    slot_needs if kernel_needs else None))
+                                    slot_needs if kernel_needs else None, pad))
             if not self.grad:  # free the batched rows this kernel read for the last time
                 for s_i, src in enumerate(key[6]):
                     if src != "B":
@@ -953,7 +979,7 @@ class _Planner:
                 outputs.append(("S", s_rows[r]))
         const_rows = [s_rows[k] for k in const_values]
         s_init = (np.array(const_rows, dtype=np.intp), np.array(list(const_values.values()), dtype=float))
-        plan = _Plan(steps, kernels, len(s_rows), free.size, s_init, in_s, in_b, outputs, self.grad,
+        plan = _Plan(steps, kernels, max([len(s_rows), *pad]), free.size, s_init, in_s, in_b, outputs, self.grad,
                      free.size)
         plan.scatter["members"] = members
         return plan
@@ -1018,8 +1044,8 @@ class _RowAllocator:
 
 
 def _make_step(op: Op, c: Any, rule: BatchedOp, batched: bool, out: slice, slot_rows: list[list[list[int]]],
-               slot_src: list[str], slot_needs: list[bool] | None) -> _Step:
-    """The forward and backward closures of one kernel."""
+               slot_src: list[str], slot_needs: list[bool] | None, pad: list[int]) -> _Step:
+    """The forward and backward closures of one kernel (``pad``: see :func:`_matrix_view`)."""
     import numpy as np
 
     kind = op.kind
@@ -1080,10 +1106,19 @@ def _make_step(op: Op, c: Any, rule: BatchedOp, batched: bool, out: slice, slot_
             acc_vec = (_accumulator(src[vec], shared_idx[vec], shared_unique[vec], batched)
                        if slot_needs and slot_needs[vec] else None)
 
+            view = _matrix_view(idx[mat], pad)
+            if view is None:
+                def matrix(buf: Any) -> Any:
+                    return buf.take(idx[mat], axis=0)[:, :, 0]
+            else:
+                matrix = view
+                if acc_mat is not None:
+                    def acc_mat(gs: Any, gb: Any, vals: Any) -> None:
+                        view(gs)[...] += vals[:, :, 0]
+
             def forward(s: Any, b: Any) -> None:
-                m = s.take(idx[mat], axis=0)[:, :, 0]
                 x = _gather(b if src[vec] else s, shared_idx[vec])
-                np.matmul(m, x, out=(b if batched else s)[out])
+                np.matmul(matrix(s), x, out=(b if batched else s)[out])
 
             def backward(s: Any, b: Any, gs: Any, gb: Any) -> None:
                 g = (gb if batched else gs)[out]
@@ -1091,7 +1126,7 @@ def _make_step(op: Op, c: Any, rule: BatchedOp, batched: bool, out: slice, slot_
                 if acc_mat is not None:
                     acc_mat(gs, gb, (g @ x.T)[:, :, None])
                 if acc_vec is not None:
-                    acc_vec(gs, gb, s.take(idx[mat], axis=0)[:, :, 0].T @ g)
+                    acc_vec(gs, gb, matrix(s).T @ g)
 
             return _Step(forward, backward if slot_needs is not None else None, batched)
 
