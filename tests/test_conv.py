@@ -49,6 +49,18 @@ def test_conv2d_matches_the_definition(stride, padding):
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
 
+def test_conv2d_and_maxpool2d_match_pytorch():
+    torch = pytest.importorskip("torch")
+    conv = Conv2d(2, 3, 3, stride=2, padding=1, seed=6)
+    for b in conv.bias:
+        b.data = RNG.normal()
+    expected = torch.nn.functional.conv2d(torch.tensor(IMAGE)[None], torch.tensor(weights(conv)),
+                                          torch.tensor(data(conv.bias)), stride=2, padding=1)[0]
+    np.testing.assert_allclose(data(conv(IMAGE)), expected.numpy(), rtol=1e-12, atol=1e-14)
+    pooled = torch.nn.functional.max_pool2d(torch.tensor(IMAGE)[None], 2, stride=1)[0]
+    np.testing.assert_array_equal(data(MaxPool2d(2, stride=1)(IMAGE)), pooled.numpy())
+
+
 def test_conv2d_shapes_bias_activation_and_init():
     conv = Conv2d(2, 4, 3, seed=0)
     assert conv.num_parameters() == 4 * 2 * 9 + 4
