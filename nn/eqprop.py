@@ -79,7 +79,8 @@ def rho(s: Any) -> np.ndarray:
 
 
 def _clip(s: np.ndarray) -> np.ndarray:
-    return np.clip(s, 0.0, 1.0)
+    """``clip(s, 0, 1)`` as two ufuncs (``np.clip`` costs several times more on a relaxation's small arrays)."""
+    return np.minimum(np.maximum(s, 0.0), 1.0)
 
 
 def _rho_prime(s: np.ndarray) -> np.ndarray:
