@@ -35,7 +35,7 @@ batch size, so a call does no per-node Python work.
 
 **Liveness.** ``prog(*inputs)`` (forward only) reuses a buffer row as soon as the
 last kernel that reads it has run, so its memory is O(width x B), not
-O(nodes x B): a chain of 10,000 ``sin`` nodes needs a handful of rows.
+O(nodes x B): a chain of 2,000 ``sin`` nodes needs 2 rows.
 ``value_and_grad`` keeps every value its derivative rules read (as any reverse
 mode does) plus one gradient row per node.
 
