@@ -130,7 +130,8 @@ def compiled_model(model: Module, n_features: int) -> CompiledModel:
     key = ("predict", n_features, structure_key(model), tuple(v for _, v in model.named_buffers()))
     programs = _CACHE.setdefault(model, {})
     if key not in programs:
-        programs.clear() if len(programs) > 8 else None
+        if len(programs) > 8:  # a model changed again and again: keep the memory bounded
+            programs.clear()
         programs[key] = CompiledModel(model, n_features)
     return programs[key]
 
