@@ -95,6 +95,18 @@ def test_vector_inputs_and_structured_outputs_with_seeds():
     assert gw.shape == (2,) and gx.shape == (2, 3)
 
 
+def test_a_broadcast_input_gets_the_sum_of_the_per_sample_gradients():
+    prog = trace(lambda w, x: ae.tanh(w[0] * x + w[1]) * w[0], [0.5, 0.1], 1.0)
+    x = np.linspace(-2, 2, 7)
+    w = np.array([0.5, 0.1])
+    out_b, (gw_b, gx_b) = prog.value_and_grad(np.repeat(w[:, None], 7, axis=1), x)
+    out, (gw, gx) = prog.value_and_grad(w, x)
+    assert gw_b.shape == (2, 7) and gw.shape == (2,)
+    close(out, out_b)
+    close(gw, gw_b.sum(axis=1), rtol=1e-14)
+    close(gx, gx_b)
+
+
 def test_wrt_skips_other_gradients():
     prog = trace(lambda a, b: a * b, 2.0, 3.0)
     _out, grads = prog.value_and_grad(np.array([1.0, 2.0]), 3.0, wrt=(1,))
