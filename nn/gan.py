@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from autograd_engine import Value, enable_grad, no_grad
-from autograd_engine.validation import as_int, describe, numpy_rng
+from autograd_engine.validation import as_bool, as_int, describe, numpy_rng
 
 from .data import MAX_SAMPLES, Seed, as_array
 from .losses import binary_cross_entropy
@@ -32,7 +32,7 @@ from .module import Module
 from .optim import Adam, Optimizer, as_learning_rate
 
 __all__ = ["sample_mixture", "sample_noise", "generate", "discriminator_loss", "generator_loss",
-           "discriminator_step", "generator_step", "train_gan", "GANHistory"]
+           "discriminator_step", "generator_step", "compiled_steps", "train_gan", "GANHistory"]
 
 #: The most training steps of one call (a bound turns a typo into an error).
 MAX_STEPS = 10**7
@@ -205,6 +205,86 @@ def generator_step(generator: Module, discriminator: Module, g_optimizer: Optimi
     return _descend(g_optimizer, lambda: generator_loss(generator, discriminator, noise))
 
 
+def compiled_steps(generator: Module, discriminator: Module, d_optimizer: Optimizer, g_optimizer: Optimizer,
+                   noise_dim: int) -> tuple[Callable[[Any, Any], float], Callable[[Any], float]]:
+    """:func:`discriminator_step` and :func:`generator_step` on programs traced once, a whole batch per call.
+
+    ``autograd_engine.trace`` records one sample's term of each loss with the players' parameters
+    (their Value objects) as inputs, so a program's gradient comes back summed over the batch (the
+    seed ``1/B`` makes it the mean's). G's program is differentiated with respect to G's parameters
+    only (``wrt=(0,)``): D's parameters are inputs it reads, as in the scalar step, where they receive
+    gradients but are not stepped. The fakes of D's step are a program's outputs, plain numbers. The
+    gradients are written into the parameters' ``.grad`` and each optimizer steps as usual.
+
+    Returns:
+        ``(d_step(real, noise), g_step(noise))``, each returning its loss before the update; ``real``
+        (B, dim) and ``noise`` (B, noise_dim) arrays.
+
+    Raises:
+        TypeError, ValueError: a bad argument (the message names it), or a discriminator that does
+            not return one logit.
+
+    >>> from nn import MLP, SGD
+    >>> G, D = MLP(1, [4, 1], seed=0), MLP(1, [4, 1], seed=1)
+    >>> d_step, g_step = compiled_steps(G, D, SGD(D.parameters(), lr=0.1), SGD(G.parameters(), lr=0.1), 1)
+    >>> noise = sample_noise(8, 1)
+    >>> before = generator_loss(G, D, noise).data
+    >>> abs(g_step(noise) - before) < 1e-12
+    True
+    """
+    from autograd_engine import softplus, trace
+
+    generator = _player(generator, "generator")
+    discriminator = _player(discriminator, "discriminator")
+    d_optimizer = _optimizer(d_optimizer, "d_optimizer", discriminator)
+    g_optimizer = _optimizer(g_optimizer, "g_optimizer", generator)
+    noise_dim = as_int(noise_dim, "noise_dim", minimum=1, maximum=MAX_SAMPLES)
+    gp, dp = generator.parameters(), discriminator.parameters()
+
+    def logit(x: list[Value]) -> Value:
+        out = _vector(discriminator(x))
+        if len(out) != 1:
+            raise ValueError(f"discriminator must return one logit, got {len(out)} outputs")
+        return out[0]
+
+    def fake_term(wg: list[Value], wd: list[Value], z: list[Value]) -> Value:
+        return softplus(-logit(_vector(generator(z))))  # BCE(D(G(z)), 1)
+
+    def d_term(wd: list[Value], x: list[Value], t: Value) -> Value:
+        z = logit(x)
+        return softplus(z) - t * z  # BCE(D(x), t)
+
+    g_program = trace(fake_term, gp, dp, [0.0] * noise_dim)
+    fakes = trace(lambda wg, z: _vector(generator(z)), gp, [0.0] * noise_dim)
+    d_program = trace(d_term, dp, [0.0] * len(fakes.output_names), 0.0)
+
+    def weights(params: list[Value]) -> np.ndarray:
+        return np.array([p.data for p in params])
+
+    def descend(optimizer: Optimizer, params: list[Value], grad: np.ndarray) -> None:
+        for p, g in zip(params, grad.tolist()):
+            p.grad = g
+        optimizer.step()
+
+    def d_step(real: Any, noise: Any) -> float:
+        real, noise = np.array(_samples(real, "real")), np.array(_samples(noise, "noise"))
+        fake = np.stack(fakes(weights(gp), noise.T), axis=1)
+        seed = np.r_[np.full(len(real), 1 / len(real)), np.full(len(fake), 1 / len(fake))]
+        out, grads = d_program.value_and_grad(weights(dp), np.concatenate([real, fake]).T,
+                                              np.r_[np.ones(len(real)), np.zeros(len(fake))], seed=seed, wrt=(0,))
+        descend(d_optimizer, dp, grads[0])
+        return float(out @ seed)
+
+    def g_step(noise: Any) -> float:
+        noise = np.array(_samples(noise, "noise"))
+        seed = np.full(len(noise), 1 / len(noise))
+        out, grads = g_program.value_and_grad(weights(gp), weights(dp), noise.T, seed=seed, wrt=(0,))
+        descend(g_optimizer, gp, grads[0])
+        return float(out @ seed)
+
+    return d_step, g_step
+
+
 @dataclass
 class GANHistory:
     """What :func:`train_gan` recorded.
@@ -222,7 +302,8 @@ class GANHistory:
 
 def train_gan(generator: Module, discriminator: Module, data: Any, *, steps: int, batch_size: int = 32,
               noise_dim: int = 1, lr: float = 0.01, d_lr: float | None = None, betas: Sequence[float] = (0.5, 0.999),
-              snapshot_every: int | None = None, snapshot_size: int = 500, seed: Seed = 0) -> GANHistory:
+              snapshot_every: int | None = None, snapshot_size: int = 500, seed: Seed = 0,
+              compile: bool = False) -> GANHistory:
     """Alternate :func:`discriminator_step` and :func:`generator_step`, each player with its own Adam.
 
     Args:
@@ -238,6 +319,8 @@ def train_gan(generator: Module, discriminator: Module, data: Any, *, steps: int
         snapshot_every: every how many steps to record the generator's samples of a fixed noise batch
             of ``snapshot_size`` vectors (None: only before and after training).
         seed: the mini-batches and the noise (an int >= 0, a Generator or None).
+        compile: run each step on programs traced once with ``autograd_engine.trace`` (see
+            :func:`compiled_steps`): the same losses, gradients and updates, whole batches at a time.
 
     Returns:
         :class:`GANHistory`.
@@ -264,14 +347,20 @@ def train_gan(generator: Module, discriminator: Module, data: Any, *, steps: int
     rng = numpy_rng(seed)
     g_opt = Adam(generator.parameters(), lr=lr, betas=betas)
     d_opt = Adam(discriminator.parameters(), lr=d_lr, betas=betas)
+    if as_bool(compile, "compile"):
+        d_step, g_step = compiled_steps(generator, discriminator, d_opt, g_opt, noise_dim)
+    else:
+        def d_step(real: np.ndarray, noise: np.ndarray) -> float:
+            return discriminator_step(generator, discriminator, d_opt, real, noise)
+
+        def g_step(noise: np.ndarray) -> float:
+            return generator_step(generator, discriminator, g_opt, noise)
     fixed = rng.standard_normal((snapshot_size, noise_dim))
     history = GANHistory(snapshots={0: generate(generator, fixed)})
     for step in range(1, steps + 1):
         real = data[rng.integers(0, len(data), batch_size)]
-        history.d_loss.append(discriminator_step(generator, discriminator, d_opt, real,
-                                                 rng.standard_normal((batch_size, noise_dim))))
-        history.g_loss.append(generator_step(generator, discriminator, g_opt,
-                                             rng.standard_normal((batch_size, noise_dim))))
+        history.d_loss.append(d_step(real, rng.standard_normal((batch_size, noise_dim))))
+        history.g_loss.append(g_step(rng.standard_normal((batch_size, noise_dim))))
         if step % every == 0 or step == steps:
             history.snapshots[step] = generate(generator, fixed)
     return history

@@ -5,6 +5,7 @@ import pytest
 
 from nn import MLP, SGD, Adam
 from nn.gan import (
+    compiled_steps,
     discriminator_loss,
     discriminator_step,
     generate,
@@ -89,6 +90,32 @@ def test_training_is_reproducible_and_moves_g_towards_two_modes():
     assert np.abs(end).mean() > 1.5 and 0.2 < (end > 0).mean() < 0.8  # samples on both sides, out at the modes
 
 
+@pytest.mark.parametrize("dim, noise_dim", [(1, 1), (2, 3)])
+def test_compiled_steps_equal_the_scalar_steps(dim, noise_dim):
+    data = sample_mixture(200, [[-2.0] * dim, [2.0] * dim], 0.4, seed=0)
+    runs = []
+    for compile in (False, True):
+        G = MLP(noise_dim, [6, dim], activation="tanh", seed=0)
+        D = MLP(dim, [6, 1], activation="tanh", seed=1)
+        history = train_gan(G, D, data, steps=15, batch_size=8, noise_dim=noise_dim, lr=0.02, seed=0,
+                            compile=compile)
+        runs.append((history, values(G), values(D)))
+    (a, ga, da), (b, gb, db) = runs
+    np.testing.assert_allclose(b.d_loss, a.d_loss, rtol=1e-9)
+    np.testing.assert_allclose(b.g_loss, a.g_loss, rtol=1e-9)
+    np.testing.assert_allclose(gb, ga, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(db, da, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b.snapshots[15], a.snapshots[15], rtol=1e-9, atol=1e-12)
+
+
+def test_a_compiled_generator_step_leaves_d_unchanged():
+    G, D = players()
+    d_before = values(D)
+    _, g_step = compiled_steps(G, D, SGD(D.parameters(), lr=0.5), SGD(G.parameters(), lr=0.5), 2)
+    g_step(sample_noise(8, 2, seed=0))
+    assert values(D) == d_before
+
+
 def test_generate_returns_numbers_without_a_graph():
     G, _ = players()
     out = generate(G, sample_noise(3, 2, seed=0))
@@ -97,6 +124,13 @@ def test_generate_returns_numbers_without_a_graph():
 
 
 G0, D0 = players()
+
+
+def _two_logits():
+    D2 = MLP(1, [2])
+    return compiled_steps(G0, D2, SGD(D2.parameters(), lr=0.1), SGD(G0.parameters(), lr=0.1), 2)
+
+
 ERROR_CASES = [
     ("sample_mixture-n-zero", lambda: sample_mixture(0, [0.0]), ValueError, "n must be an int from 1 to .*, got 0"),
     ("sample_mixture-n-bool", lambda: sample_mixture(True, [0.0]), TypeError, "n must be an int, got bool"),
@@ -148,6 +182,18 @@ ERROR_CASES = [
     ("train_gan-data-str", lambda: train_gan(G0, D0, "data", steps=1), TypeError, "data must be an array"),
     ("train_gan-snapshot_every-zero", lambda: train_gan(G0, D0, [1.0], steps=1, snapshot_every=0), ValueError,
      "snapshot_every must be an int >= 1"),
+    ("train_gan-compile-str", lambda: train_gan(G0, D0, [1.0], steps=1, noise_dim=2, compile="yes"), TypeError,
+     "compile must be a bool"),
+    ("compiled_steps-optimizer-none", lambda: compiled_steps(G0, D0, None, SGD(G0.parameters(), lr=0.1), 2),
+     TypeError, "d_optimizer must be an nn Optimizer"),
+    ("compiled_steps-noise_dim-zero", lambda: compiled_steps(G0, D0, SGD(D0.parameters(), lr=0.1),
+                                                             SGD(G0.parameters(), lr=0.1), 0),
+     ValueError, "noise_dim must be an int from 1"),
+    ("compiled_steps-optimizer-of-another-module",
+     lambda: compiled_steps(G0, MLP(1, [2]), SGD(MLP(1, [2]).parameters(), lr=0.1), SGD(G0.parameters(), lr=0.1), 2),
+     ValueError, "d_optimizer must update exactly the parameters"),
+    ("compiled_steps-discriminator-two-logits", lambda: _two_logits(), ValueError,
+     "discriminator must return one logit, got 2 outputs"),
     ("train_gan-betas-bad", lambda: train_gan(G0, D0, [1.0], steps=1, noise_dim=2, betas=(1.5, 0.9)), ValueError,
      "betas"),
 ]
