@@ -12,7 +12,6 @@ traceback without the engine's frames.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import linecache
 import math
@@ -20,12 +19,12 @@ import os
 import sys
 import types
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .modes import Mode, SetMode, current_mode
-from .ops import is_value, parents_of
-from .validation import node_name
+from .ops import is_value, param_of, parents_of
+from .validation import describe, node_name
 
 if TYPE_CHECKING:
     import graphviz
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
     from .value import Value
 
 __all__ = ["detect_anomaly", "is_anomaly_enabled", "AnomalyError", "AnomalyRecorder", "ReadableError", "where",
-           "is_library_frame", "user_traceback", "showing_gradients"]
+           "is_library_frame", "user_traceback", "drawing_copy", "draw_failure"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MAX_FRAMES = 12
@@ -137,26 +136,50 @@ class ReadableError(Exception):
         return shell.InteractiveTB.structured_traceback(type(self), self, self.__traceback__, tb_offset=0)
 
 
-@contextlib.contextmanager
-def showing_gradients(root: Value, grads: Mapping[Value, float] | None) -> Iterator[None]:
-    """Inside the block, every node of ``root``'s graph holds its gradient from ``grads`` (0 if absent) as ``.grad``.
+def drawing_copy(root: Value, grads: Mapping[Value, float]) -> tuple[Value, dict[Value, Value]]:
+    """A copy of ``root``'s graph whose nodes hold the gradients of ``grads`` (0 if absent) as ``.grad``.
 
-    What a drawing of a failure needs: the gradients as they stood when it failed. The
-    nodes' own ``.grad`` are restored on leaving. ``grads=None`` changes nothing.
+    What a drawing of a failure needs: the gradients as they stood when it failed, drawn
+    without writing the ``.grad`` of the user's nodes (another thread may be running
+    ``backward()`` through them). The copies have the same data, labels, ops and constants.
+
+    Returns:
+        The copy of ``root`` and the map from each node of the graph to its copy.
     """
-    if grads is None:
-        yield
-        return
     from .backward import topological_order
+    from .value import Value
 
-    saved = [(v, v.grad) for v in topological_order(root)]
-    try:
-        for v, _ in saved:
-            v.grad = grads.get(v, 0.0)
-        yield
-    finally:
-        for v, g in saved:
-            v.grad = g
+    copies: dict[Value, Value] = {}
+    for v in topological_order(root):
+        c = Value(v.data, v.label)
+        fn = v._fn
+        if fn is not None:  # linked after construction, as value.fresh_variable does: whatever the grad mode
+            c._fn = fn
+            c._x, c._y = fn.kind.layout(tuple(copies[p] for p in parents_of(v)), param_of(v))
+        c.grad = grads.get(v, 0.0)
+        copies[v] = c
+    return copies[root], copies
+
+
+def draw_failure(error: Any, root: Value, grads: Mapping[Value, float] | None, options: dict[str, Any]) -> Any:
+    """``error``'s drawing: ``root``'s graph with ``grads`` as its gradients and ``error.node`` in red.
+
+    ``options`` are those of :func:`~autograd_engine.draw_dot`; a ``parameters`` option is followed
+    into the copy. The user's nodes are never written (see :func:`drawing_copy`).
+    """
+    from .viz import draw_dot
+
+    if "highlight" in options:
+        raise TypeError(f"draw() highlights the failing node itself; got highlight="
+                        f"{describe(options['highlight'])} too (draw_dot(root, highlight=[err, ...]) marks more)")
+    if grads is None:
+        return draw_dot(root, highlight=error, **options)
+    copy, copies = drawing_copy(root, grads)
+    parameters = options.get("parameters")
+    if isinstance(parameters, Iterable) and not isinstance(parameters, (str, bytes)):
+        options = {**options, "parameters": [copies.get(p, p) for p in parameters]}
+    node = getattr(error, "node", None)
+    return draw_dot(copy, highlight=None if node is None else copies.get(node), **options)
 
 
 def _number(v: Any) -> float:
@@ -190,15 +213,15 @@ class AnomalyError(ReadableError, FloatingPointError):
     def draw(self, **options: Any) -> graphviz.Digraph:
         """The graph of ``root`` with ``node`` in red and the gradients as they stood at the failure.
 
-        Takes the options of :func:`~autograd_engine.to_dot` (``highlight`` is this error).
+        Drawn from a copy of the graph holding ``grads``: the nodes' own ``.grad`` are never
+        written, so drawing is safe while another thread runs ``backward()`` through them.
+        Takes the options of :func:`~autograd_engine.draw_dot` but ``highlight`` (this error's node).
 
         Raises:
+            TypeError: ``highlight`` is given, or another option is bad (as for ``draw_dot``).
             GraphvizNotFoundError: the ``dot`` program is missing.
         """
-        from .viz import draw_dot
-
-        with showing_gradients(self.root, self.grads):
-            return draw_dot(self.root, highlight=self, **options)
+        return draw_failure(self, self.root, self.grads, options)
 
 
 class _Sweep:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .anomaly import ReadableError, showing_gradients
+from .anomaly import ReadableError, draw_failure
 from .backward import gradients, topological_order
 from .functional import derivatives, grad, jvp
 from .modes import enable_grad
@@ -39,6 +39,12 @@ __all__ = ["GradcheckError", "RuleMismatch", "gradcheck", "gradgradcheck", "chec
 
 #: The most numbers of a point a failure message shows.
 _SHOWN = 8
+
+#: The default relative tolerance of every checker. Central differences with ``eps = 1e-6`` agree with
+#: a right rule to about 1e-9 (``eps**2`` truncation, ``1e-16 / eps`` rounding), so 1e-5 passes every right
+#: rule in double precision and fails a rule wrong by a factor 1.0001 or more (PyTorch's default, 1e-3,
+#: lets a rule off by 0.1 % through).
+RTOL = 1e-5
 
 
 def format_point(xs: Sequence[float]) -> str:
@@ -123,25 +129,26 @@ class GradcheckError(ReadableError, AssertionError):
     def draw(self, **options: Any) -> graphviz.Digraph:
         """The failing output's graph: gradients as ``backward()`` gave them, the culprit node in red.
 
-        Takes the options of :func:`~autograd_engine.to_dot` (``highlight`` is this error).
+        Drawn from a copy of the graph holding ``grads``: the nodes' own ``.grad`` are never
+        written. Takes the options of :func:`~autograd_engine.draw_dot` but ``highlight`` (the culprit).
 
         Raises:
-            ValueError: the error holds no graph (``check_grads`` failures in forward mode do not).
+            TypeError: ``highlight`` is given, or another option is bad (as for ``draw_dot``).
+            ValueError: the error holds no graph (one made by hand without ``outputs``).
             GraphvizNotFoundError: the ``dot`` program is missing.
         """
-        from .viz import draw_dot
-
         if not self.outputs:
             raise ValueError("this GradcheckError holds no graph to draw")
-        root = self.outputs[self.output_index or 0]
-        with showing_gradients(root, self.grads):
-            return draw_dot(root, highlight=self, **options)
+        return draw_failure(self, self.outputs[self.output_index or 0], self.grads, options)
 
 
 def _as_outputs(result: Any) -> list[Value]:
+    kind = type(result).__name__
+    if kind == "ndarray":
+        result = list(result.ravel())
     items = result if isinstance(result, (list, tuple)) else [result]
     if not items:
-        raise ValueError(f"f must return a Value or a non-empty list of Values, got an empty {type(result).__name__}")
+        raise ValueError(f"f must return a Value or a non-empty list of Values, got an empty {kind}")
     outs = []
     for i, item in enumerate(items):
         listed = isinstance(result, (list, tuple))
@@ -151,7 +158,7 @@ def _as_outputs(result: Any) -> list[Value]:
             outs.append(Value(as_real(item, f"f's output {i}" if listed else "f's output")))
         else:
             where = f"output {i}" if listed else "the output"
-            raise TypeError(f"f must return a Value or a list of Values; {where} is a {describe(item)}")
+            raise TypeError(f"f must return a Value or a list or NumPy array of Values; {where} is a {describe(item)}")
     return outs
 
 
@@ -260,7 +267,7 @@ def _close(a: float, b: float, atol: float, rtol: float) -> bool:
     return abs(a - b) <= atol + rtol * abs(b)
 
 
-def check_node_rule(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> RuleMismatch | None:
+def check_node_rule(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = RTOL) -> RuleMismatch | None:
     """Compare ``node``'s op rule with central differences of its forward, at the node's inputs.
 
     Returns:
@@ -315,7 +322,7 @@ def _first_rule_mismatch(outs: list[Value], eps: float, atol: float, rtol: float
 
 
 def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+              rtol: float = RTOL, raise_exception: bool = True) -> bool:
     """Check every derivative of ``f`` against central finite differences.
 
     ``f`` is called with one fresh leaf ``Value`` per input and returns a Value or a
@@ -357,7 +364,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float
 
 
 def gradgradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+                  rtol: float = RTOL, raise_exception: bool = True) -> bool:
     """Check second derivatives: the derivatives of ``f``'s gradient against central differences.
 
     The gradient of every output with respect to every input is built as a graph
@@ -455,7 +462,7 @@ MAX_ORDER = 3
 
 
 def check_grads(f: Callable[..., Any], args: Any, order: int = 2, modes: Sequence[str] = MODES, *,
-                eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: Any = 0) -> bool:
+                eps: float = 1e-6, atol: float = 1e-5, rtol: float = RTOL, seed: Any = 0) -> bool:
     """Check reverse and forward mode along random directions, and (``order=2``) their derivatives too.
 
     In the spirit of JAX's ``jax.test_util.check_grads`` and HIPS autograd's. At the point
@@ -606,6 +613,8 @@ def _as_modes(modes: Any) -> tuple[str, ...]:
     for m in modes:
         if m not in MODES:
             raise ValueError(f"modes must hold only 'fwd' and 'rev', got {describe(m)}")
+    if len(modes) != len(set(modes)):
+        raise ValueError(f"modes must name each of 'fwd' and 'rev' at most once, got {tuple(modes)!r}")
     return tuple(m for m in MODES if m in modes)
 
 
@@ -620,9 +629,14 @@ class _DirectionalChecker:
     def evaluate(self, g: Callable[..., list[Value]], xs: Sequence[float]) -> list[float]:
         return [o.data for o in g(*[Value(float(x)) for x in xs])]
 
-    def central(self, g: Callable[..., list[Value]], xs: list[float], v: Sequence[float]) -> list[float]:
+    def central(self, g: Callable[..., list[Value]], xs: list[float], v: Sequence[float], k: int) -> list[float]:
+        """The central difference of ``g``'s ``k`` outputs along ``v``; a ValueError if ``g`` gives another count."""
         plus = self.evaluate(g, [x + self.eps * d for x, d in zip(xs, v)])
         minus = self.evaluate(g, [x - self.eps * d for x, d in zip(xs, v)])
+        for sign, values in (("+", plus), ("-", minus)):
+            if len(values) != k:
+                raise ValueError(f"f must return as many outputs at every point: {k} at args, {len(values)} at args "
+                                 f"{sign} eps · direction")
         return [(a - b) / (2 * self.eps) for a, b in zip(plus, minus)]
 
     def check(self, g: Callable[..., list[Value]], xs: list[float], order: int, level: int, of: str,
@@ -634,7 +648,7 @@ class _DirectionalChecker:
         for mode in self.modes:
             name = f"{mode}{of}"
             v = [float(d) for d in self.rng.standard_normal(m)]
-            numeric = self.central(g, xs, v)
+            numeric = self.central(g, xs, v, k)
             if mode == "fwd":
                 _, tangent = jvp(g, xs, v)
                 for j, (a, n) in enumerate(zip(tangent, numeric)):

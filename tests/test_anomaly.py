@@ -17,6 +17,7 @@ from autograd_engine import (
     is_anomaly_enabled,
     is_grad_enabled,
     no_grad,
+    topological_order,
     vsum,
 )
 
@@ -300,6 +301,64 @@ def test_a_backward_failure_keeps_the_gradients_as_they_stood_and_draws_them():
     assert format_number(err.grads[distance]) == "3.0000"
 
 
+def _failed_backward():
+    """An AnomalyError from backward, and the graph's nodes each holding a .grad of their own (7.0)."""
+    with detect_anomaly():
+        x = Value(0.0, "x")
+        w = Value(3.0, "w")
+        loss = labelled(labelled((x * x).sqrt(), "distance") * w + w, "loss")
+        with pytest.raises(AnomalyError) as info:
+            loss.backward()
+    nodes = topological_order(loss)
+    for v in nodes:
+        v.grad = 7.0
+    return info.value, nodes
+
+
+def test_drawing_a_failure_never_writes_the_graphs_own_grad(monkeypatch):
+    import autograd_engine.viz as viz
+
+    err, nodes = _failed_backward()
+    draw_dot = viz.draw_dot
+    seen = []
+
+    def watching(root, **options):
+        seen.append([v.grad for v in nodes])
+        return draw_dot(root, **options)
+
+    monkeypatch.setattr(viz, "draw_dot", watching)
+    source = err.draw().source
+    assert seen == [[7.0] * len(nodes)]  # while the drawing is made, the user's nodes hold their own .grad
+    assert "distance | data 0.0000 | grad 3.0000" in source and "grad inf" in source and "#c0392b" in source
+
+
+def test_eight_threads_drawing_one_failure_while_backward_runs_see_their_own_gradients():
+    err, nodes = _failed_backward()
+    expected = err.draw().source
+    loss = err.root
+    sources, grads = [], []
+
+    def draw():
+        for _ in range(5):
+            sources.append(err.draw().source)
+
+    def backward():  # another thread's plain backward through the same graph (no anomaly mode)
+        for _ in range(5):
+            for v in nodes:
+                v.grad = 0.0
+            loss.backward()
+            grads.append(repr([v.grad for v in nodes]))  # repr: nan == nan
+
+    threads = [threading.Thread(target=draw) for _ in range(6)] + [threading.Thread(target=backward)
+                                                                     for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sources == [expected] * 30
+    assert all(g == grads[0] for g in grads) and len(grads) == 10
+
+
 def test_a_hook_failure_shows_the_hooks_result_and_a_forward_failure_draws_the_node():
     with detect_anomaly():
         x = Value(2.0, "x")
@@ -388,6 +447,10 @@ ERROR_CASES = [
      r"leaf \(label 'x'\).*: the sum of the contributions from its consumers gave the gradient inf"),
     ("anomaly-forward-log-of-zero", lambda: _in_anomaly(lambda: Value(0.0).log()), AnomalyError,
      r"op 'log' \(no label\) created at .*: forward produced -inf"),
+    ("AnomalyError.draw-given-a-highlight", lambda: AnomalyError("m", Value(1.0), grads={}).draw(highlight="x"),
+     TypeError, r"^draw\(\) highlights the failing node itself; got highlight=str 'x' too"),
+    ("AnomalyError.draw-an-unknown-option", lambda: AnomalyError("m", Value(1.0), grads={}).draw(colour=1),
+     TypeError, r"colour"),
 ]
 
 

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from autograd_engine import GradcheckError, Value, check_grads, gradgradcheck, primitive
+from autograd_engine import GradcheckError, Value, check_grads, cos, gradgradcheck, primitive, sin
 
 
 @pytest.fixture
@@ -123,6 +123,48 @@ def test_the_failure_holds_a_drawing_with_backwards_gradients(wrong_cube):
     assert f"grad {format_number(2 * 2 * 0.25)}" in err.draw().source  # the wrong rule's 2 * 2 x^2 at x = 0.5
 
 
+# -- wrong rules a checker must catch: off by a thousandth, wrong only in the second derivative, one input --
+
+
+@pytest.fixture
+def off_by_a_thousandth(fresh_ops):
+    """sin whose rule is 1.001 cos: right to three digits, and still wrong."""
+    return primitive(math.sin, lambda g, x, out: g * cos(x) * 1.001, name="sin_off")
+
+
+@pytest.fixture
+def wrong_second_derivative(fresh_ops):
+    """sin whose rule is cos exactly as a number, but the rule's own rule is -1.001 sin."""
+    cos_off = primitive(math.cos, lambda g, x, out: -1.001 * g * sin(x), name="cos_off")
+    return primitive(math.sin, lambda g, x, out: g * cos_off(x), name="sin_second_off")
+
+
+@pytest.mark.parametrize("mode", ["fwd", "rev"])
+def test_a_rule_off_by_a_thousandth_fails_in_each_mode(off_by_a_thousandth, mode):
+    with pytest.raises(GradcheckError, match=rf"order 1, mode '{mode}'") as info:
+        check_grads(lambda x: off_by_a_thousandth(x), (0.3,), order=1, modes=(mode,))
+    assert info.value.mismatch is not None and info.value.mismatch.op == "sin_off"
+
+
+def test_a_second_derivative_off_by_a_thousandth_passes_order_one_and_fails_order_two(wrong_second_derivative):
+    assert check_grads(lambda x: wrong_second_derivative(x), (0.3,), order=1)
+    with pytest.raises(GradcheckError, match=r"^check_grads failed at order 2, mode '(fwd|rev) of (fwd|rev)'"):
+        check_grads(lambda x: wrong_second_derivative(x), (0.3,), order=2)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_rule_wrong_for_one_input_only_fails_along_every_random_direction(fresh_ops, seed):
+    times = primitive(lambda x, y: x * y, lambda g, x, y, out: (g * y, g * x * 1.001), name="times_off")
+    with pytest.raises(GradcheckError, match=r"order 1"):
+        check_grads(lambda x, y: times(x, y), (0.3, 0.7), order=1, seed=seed)
+
+
+def test_a_function_returning_more_outputs_at_one_point_than_another_is_refused():
+    with pytest.raises(ValueError, match=r"^f must return as many outputs at every point: 2 at args, 1 at args "
+                                         r"\+ eps · direction$"):
+        check_grads(lambda x: [x] if x.data > 1.0 else [x, x * x], (1.0,), order=1)
+
+
 def _f(x):
     return x * x
 
@@ -167,6 +209,14 @@ ERROR_CASES = [
      r"^modes must name at least one of 'fwd' and 'rev', got an empty collection$"),
     ("check_grads-modes-unknown", lambda: check_grads(_f, 1.0, modes=("fwd", "bwd")), ValueError,
      r"^modes must hold only 'fwd' and 'rev', got str 'bwd'$"),
+    ("check_grads-modes-twice", lambda: check_grads(_f, 1.0, modes=("fwd", "fwd")), ValueError,
+     r"^modes must name each of 'fwd' and 'rev' at most once, got \('fwd', 'fwd'\)$"),
+    ("check_grads-modes-a-generator", lambda: check_grads(_f, 1.0, modes=(m for m in ["rev"])), TypeError,
+     r"^modes must be a tuple of 'fwd' and/or 'rev'.*got generator"),
+    ("check_grads-f-returns-a-generator", lambda: check_grads(lambda x: (y for y in [x]), 1.0), TypeError,
+     r"^f must return a Value, a number, or a list or NumPy array of them; f's output is generator"),
+    ("check_grads-f-output-count-changes", lambda: check_grads(lambda x: [x] * (1 if x.data > 1 else 2), 1.0),
+     ValueError, r"^f must return as many outputs at every point: 2 at args, 1 at args \+ eps · direction$"),
     ("check_grads-modes-none", lambda: check_grads(_f, 1.0, modes=None), TypeError,
      r"^modes must be a tuple of 'fwd' and/or 'rev'.*got NoneType None$"),
     ("check_grads-eps-zero", lambda: check_grads(_f, 1.0, eps=0), ValueError,

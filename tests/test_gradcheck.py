@@ -98,7 +98,7 @@ def test_jacobians_have_outputs_by_inputs_shape():
     ({"atol": math.nan}, ValueError, "atol must be a finite number >= 0"),
     ({"rtol": "1"}, TypeError, "rtol must be a real number, got str '1'"),
     ({"raise_exception": 1}, TypeError, "raise_exception must be a bool"),
-    ({"f": lambda x: "y"}, TypeError, "f must return a Value or a list of Values; the output is a str"),
+    ({"f": lambda x: "y"}, TypeError, "f must return a Value or a list or NumPy array of Values; the output is a str"),
     ({"f": lambda x: [x, None]}, TypeError, "output 1 is a NoneType"),
 ])
 def test_bad_arguments(kwargs, exc, pattern):
@@ -166,6 +166,57 @@ def test_failure_drawing_shows_the_gradients_backward_gave_not_zeros(bad_sin):
     assert x.grad == 0.0 and err.node.grad == 0.0  # the nodes' own .grad are left as they were
 
 
+def test_a_rule_off_by_a_thousandth_fails_and_so_does_a_second_derivative_off_by_one(fresh_ops):
+    from autograd_engine import cos, primitive, sin
+
+    sin_off = primitive(math.sin, lambda g, x, out: g * cos(x) * 1.001, name="sin_off")
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: sin_off(x), [0.3])
+    assert info.value.mismatch is not None and info.value.mismatch.op == "sin_off"
+    times_off = primitive(lambda x, y: x * y, lambda g, x, y, out: (g * y, g * x * 1.001), name="times_off")
+    with pytest.raises(GradcheckError, match=r"for output 0, input 1: "):
+        gradcheck(lambda x, y: times_off(x, y), [0.3, 0.7])
+    cos_off = primitive(math.cos, lambda g, x, out: -1.001 * g * sin(x), name="cos_off")
+    sin_second_off = primitive(math.sin, lambda g, x, out: g * cos_off(x), name="sin_second_off")
+    assert gradcheck(lambda x: sin_second_off(x), [0.3])
+    with pytest.raises(GradcheckError, match=r"^gradgradcheck failed"):
+        gradgradcheck(lambda x: sin_second_off(x), [0.3])
+
+
+def test_f_may_return_a_numpy_array_of_values_as_its_outputs():
+    assert gradcheck(lambda x, y: np.array([x * y, x + y]), np.array([0.5, 2.0]))
+    assert gradcheck(lambda x, y: np.array([[x * y], [x + y]]), [0.5, 2.0])
+    assert (analytical_jacobian(lambda x, y: np.array([x * y, x + y]), [2.0, 5.0]) == [[5.0, 2.0], [1.0, 1.0]]).all()
+
+
+def test_drawing_a_gradcheck_failure_never_writes_the_graphs_own_grad(bad_sin, monkeypatch):
+    import autograd_engine.viz as viz
+    from autograd_engine import topological_order
+
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x, y: apply(bad_sin, x * y) * 2, [0.5, 1.5])
+    err = info.value
+    nodes = topological_order(err.outputs[0])
+    draw_dot, seen = viz.draw_dot, []
+
+    def watching(root, **options):
+        seen.append([v.grad for v in nodes])
+        return draw_dot(root, **options)
+
+    monkeypatch.setattr(viz, "draw_dot", watching)
+    source = err.draw(edge_labels=True).source
+    assert seen == [[0.0] * len(nodes)]
+    assert f"grad {viz.format_number(2 * 1.5 * math.sin(0.75))}" in source and "#c0392b" in source
+    assert "g·∂" in source  # the contributions backward sent, drawn from the failure's gradients
+
+
+def test_a_failure_drawing_names_a_second_highlight_as_the_mistake(bad_sin):
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: apply(bad_sin, x), [0.5])
+    with pytest.raises(TypeError, match=r"^draw\(\) highlights the failing node itself; got highlight="):
+        info.value.draw(highlight=Value(1.0))
+
+
 def _leaves_of(root):
     from autograd_engine import topological_order
 
@@ -208,7 +259,17 @@ def _square(x):
     return x * x
 
 
+def _failure(**kwargs):
+    return GradcheckError("m", output_index=0, input_index=0, analytic=1.0, numeric=2.0, mismatch=None, **kwargs)
+
+
 ERROR_CASES = [
+    ("GradcheckError.draw-given-a-highlight", lambda: _failure(outputs=[Value(1.0)], grads={}).draw(highlight=None),
+     TypeError, r"^draw\(\) highlights the failing node itself; got highlight=NoneType None too"),
+    ("GradcheckError.draw-without-a-graph", lambda: _failure().draw(), ValueError,
+     r"^this GradcheckError holds no graph to draw$"),
+    ("gradcheck-f-returns-a-2d-array-of-strings", lambda: gradcheck(lambda x: np.array([["a"]]), [1.0]), TypeError,
+     r"^f must return a Value or a list or NumPy array of Values; output 0 is a str"),
     ("gradcheck-f-none", lambda: gradcheck(None, [1.0]), TypeError, r"^f must be callable, got NoneType None$"),
     ("gradcheck-f-a-value", lambda: gradcheck(Value(1.0), [1.0]), TypeError, r"^f must be callable, got Value"),
     ("gradcheck-f-takes-fewer-arguments", lambda: gradcheck(_square, [1.0, 2.0]), TypeError,
@@ -258,11 +319,11 @@ ERROR_CASES = [
     ("gradcheck-f-returns-nothing", lambda: gradcheck(lambda x: [], [1.0]), ValueError,
      r"^f must return a Value or a non-empty list of Values, got an empty list$"),
     ("gradcheck-f-returns-none", lambda: gradcheck(lambda x: None, [1.0]), TypeError,
-     r"^f must return a Value or a list of Values; the output is a NoneType None$"),
+     r"^f must return a Value or a list or NumPy array of Values; the output is a NoneType None$"),
     ("gradcheck-f-returns-nested", lambda: gradcheck(lambda x: [[x]], [1.0]), TypeError,
-     r"^f must return a Value or a list of Values; output 0 is a list \[Value"),
+     r"^f must return a Value or a list or NumPy array of Values; output 0 is a list \[Value"),
     ("gradcheck-f-returns-a-bool", lambda: gradcheck(lambda x: [x, True], [1.0]), TypeError,
-     r"^f must return a Value or a list of Values; output 1 is a bool True$"),
+     r"^f must return a Value or a list or NumPy array of Values; output 1 is a bool True$"),
     ("gradcheck-f-returns-too-big", lambda: gradcheck(lambda x: [x, 10**400], [1.0]), ValueError,
      r"^f's output 1 must be a number that fits in a float, got int 1000"),
     ("gradcheck-f-returns-more-outputs-at-the-point", lambda: gradcheck(lambda x: [x] * (2 if x.data == 1 else 1),
@@ -283,7 +344,7 @@ ERROR_CASES = [
     ("gradgradcheck-raise_exception-none", lambda: gradgradcheck(_square, [1.0], raise_exception=None), TypeError,
      r"^raise_exception must be a bool \(True or False\), got NoneType None$"),
     ("gradgradcheck-f-returns-a-str", lambda: gradgradcheck(lambda x: "s", [1.0]), TypeError,
-     r"^f must return a Value or a list of Values; the output is a str 's'$"),
+     r"^f must return a Value or a list or NumPy array of Values; the output is a str 's'$"),
     ("numerical_jacobian-f-a-str", lambda: numerical_jacobian("f", [1.0]), TypeError,
      r"^f must be callable, got str 'f'$"),
     ("numerical_jacobian-inputs-a-dict", lambda: numerical_jacobian(_square, {"x": 1.0}), TypeError,
