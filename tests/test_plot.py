@@ -23,6 +23,25 @@ def test_decision_boundary_figure():
     np.testing.assert_allclose(np.asarray(offsets), X)
 
 
+def test_decision_boundary_of_a_model_that_cannot_be_traced():
+    # predict's default takes the compiled pass when the model traces and falls back to the scalar one
+    from autograd_engine import Value
+    from nn import Module, predict
+
+    class Branchy(Module):  # a Python branch on a Value: not traceable
+        def __init__(self):
+            self.w = Value(1.0)
+
+        def forward(self, x):
+            return self.w * (0.25 - x[1]) if x[0] > 0.5 else self.w * (x[0] - x[1])
+
+    X, y = make_moons(20, seed=1)
+    model = Branchy()
+    right = ((predict(model, X, compile=False) > 0) == (y == 1)).mean()
+    title = plot_decision_boundary(model, X, y, resolution=12).axes[0].get_title()
+    assert right == 0.75 and title == "decision boundary (accuracy 75.0%)"
+
+
 def test_multiclass_and_given_axes():
     X, y = make_spirals(30, 3, seed=0)
     fig = Figure()
