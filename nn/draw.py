@@ -81,19 +81,28 @@ def _children(name: str, parts: Iterable[_Part]) -> list[_Part]:
     return [p for p in inside if not any(q is not p and p.name.startswith(q.name + ".") for q in inside)]
 
 
-def _check_expand(expand: Any, parts: list[_Part], extra: Iterable[str]) -> set[str]:
+def _check_expand(expand: Any, parts: list[_Part], extra: Iterable[str], parameter_names: Iterable[str]) -> set[str]:
+    """The parts to open: those named and every part holding one (``layers.1`` for ``layers.1.neurons.3``)."""
     if isinstance(expand, str):
         expand = (expand,)
     if not isinstance(expand, (tuple, list, set, frozenset)):
         raise TypeError(f"expand must be a tuple of part names such as ('layers.1',), got {describe(expand)}")
     known = [p.name for p in parts] + list(extra)
+    opened = set()
     for name in expand:
         if not isinstance(name, str):
             raise TypeError(f"expand must hold part names (str), got {describe(name)}")
         if name not in known:
+            if name in set(parameter_names):
+                part = max((k for k in known if name.startswith(k + ".")), key=len, default="")
+                raise ValueError(f"expand names {name!r}, a parameter, not a part: it is drawn by name when its part "
+                                 f"is open, as with expand=({part!r},)")
             shown = ", ".join(known[:8]) + (f" ... ({len(known)} parts)" if len(known) > 8 else "")
             raise ValueError(f"expand names {name!r}, which is not a part of the model; its parts: {shown or 'none'}")
-    return set(expand)
+        pieces = name.split(".")
+        opened.update(prefix for prefix in (".".join(pieces[:k]) for k in range(1, len(pieces) + 1))
+                      if prefix in known)
+    return opened
 
 
 def _as_inputs(x: Any) -> tuple[list[Value], bool]:
@@ -155,6 +164,12 @@ def _run_in_stages(model: Module, x: Any) -> tuple[Any, list[tuple[str, Module, 
     return x, stages
 
 
+def _title(model: Module) -> str:
+    """The model in one line: its repr, or its type and size when the repr spans lines (a container)."""
+    text = repr(model)
+    return text if "\n" not in text else f"{type(model).__name__}, {model.num_parameters():,} parameters"
+
+
 def _text(s: str) -> str:
     """``s`` as one field of a DOT record label."""
     out = []
@@ -178,7 +193,8 @@ def draw_model(model: Module, x: Any = None, *, output: Any = None, expand: Any 
             with numbers as inputs labelled ``x0, x1, ...``.
         output: instead of ``x``, a Value (or a list of Values) computed by the model, a loss for
             example. Ops after the model (a loss) then count as part of the last box.
-        expand: part names to open, e.g. ``("layers.1",)`` or ``("layers.1.neurons.3",)``.
+        expand: part names to open, e.g. ``("layers.1",)`` or ``("layers.1.neurons.3",)`` (which opens
+            ``layers.1`` too). A parameter's name is refused: it is drawn when its part is open.
         rankdir: layout direction, "LR" (default), "RL", "TB" or "BT".
         show_grad: show gradients (on values and, as norms, on boxes).
         highlight: Values (or errors with a ``node``) to draw in red; a box holding one is red.
@@ -189,7 +205,8 @@ def draw_model(model: Module, x: Any = None, *, output: Any = None, expand: Any 
 
     Raises:
         TypeError, ValueError: a bad argument (the message names it), or both or neither of
-            ``x`` and ``output``; errors of ``model(x)`` itself.
+            ``x`` and ``output``, an ``output`` that uses none of the model's parameters; errors
+            of ``model(x)`` itself.
 
     >>> from nn import MLP
     >>> dot = draw_model(MLP(2, [16, 16, 1], seed=0), [1.0, -1.0])
@@ -220,7 +237,7 @@ def draw_model(model: Module, x: Any = None, *, output: Any = None, expand: Any 
     else:
         outputs = _as_outputs(output, "output")
     stage_names = [name for name, _, _ in stages]
-    opened = _check_expand(expand, parts, stage_names)
+    opened = _check_expand(expand, parts, stage_names, names.values())
 
     order: list[Value] = []
     seen: set[Value] = set()
@@ -229,6 +246,9 @@ def draw_model(model: Module, x: Any = None, *, output: Any = None, expand: Any 
             if v not in seen:
                 seen.add(v)
                 order.append(v)
+    if output is not None and names and not any(v in names for v in order):
+        raise ValueError(f"output does not depend on any parameter of the model ({_title(model)}): draw it "
+                         f"with draw_dot(output)")
 
     # -- which box each node is drawn in ------------------------------------------------------------------------
     boxes: list[_Part] = []
@@ -298,7 +318,7 @@ def draw_model(model: Module, x: Any = None, *, output: Any = None, expand: Any 
                 box_of[v] = next(iter(owners.values()))
 
     # -- the drawing --------------------------------------------------------------------------------------------
-    title = repr(model) if "\n" not in repr(model) else f"{type(model).__name__}, {model.num_parameters():,} parameters"
+    title = _title(model)
     g = graphviz.Digraph("model", format=format, graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
                                                               "label": _text(title), "labelloc": "t"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"}, edge_attr={"arrowsize": "0.6"})

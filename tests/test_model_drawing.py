@@ -140,6 +140,18 @@ def _mlp():
     return MLP(2, [3, 1], seed=0)
 
 
+def test_expanding_a_neuron_opens_the_layer_that_holds_it(trained):
+    model, out = trained
+    source = model.draw(output=out, expand=("layers.1.neurons.3",)).source
+    assert source == model.draw(output=out, expand=("layers.1", "layers.1.neurons.3")).source
+    assert "layers.1.neurons.3.w.0 | data" in source and "layers.1.neurons.4 |" in source
+
+
+def test_an_output_the_model_did_not_compute_is_refused():
+    with pytest.raises(ValueError, match=r"^output does not depend on any parameter of the model \(MLP\(2 -> 3 -> 1"):
+        _mlp().draw(output=Value(1.0) * 2)
+
+
 ERROR_CASES = [
     ("module-draw-x-and-output", lambda: _mlp().draw([1.0, 2.0], output=Value(1.0)), ValueError,
      r"^give x \(the drawing runs model\(x\)\) or output \(a Value the model computed\), not both$"),
@@ -157,6 +169,13 @@ ERROR_CASES = [
      r"^output\[1\] must be a Value, got str 'y'$"),
     ("module-draw-expand-unknown", lambda: _mlp().draw([1.0, 2.0], expand=("layers.7",)), ValueError,
      r"^expand names 'layers.7', which is not a part of the model; its parts: layers.0, layers.0.neurons.0"),
+    ("module-draw-expand-a-parameter", lambda: _mlp().draw([1.0, 2.0], expand=("layers.0.neurons.1.w.1",)),
+     ValueError, r"^expand names 'layers.0.neurons.1.w.1', a parameter, not a part: it is drawn by name when its "
+                 r"part is open, as with expand=\('layers.0.neurons.1',\)$"),
+    ("module-draw-expand-a-typo", lambda: _mlp().draw([1.0, 2.0], expand=("layer.1",)), ValueError,
+     r"^expand names 'layer.1', which is not a part of the model; its parts: layers.0, "),
+    ("module-draw-output-not-from-the-model", lambda: _mlp().draw(output=Value(2.0) ** 2), ValueError,
+     r"^output does not depend on any parameter of the model \(MLP"),
     ("module-draw-expand-an-int", lambda: _mlp().draw([1.0, 2.0], expand=1), TypeError,
      r"^expand must be a tuple of part names such as \('layers.1',\), got int 1$"),
     ("module-draw-expand-item-none", lambda: _mlp().draw([1.0, 2.0], expand=(None,)), TypeError,
