@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from autograd_engine import Value, enable_grad, logsumexp, no_grad, vsum
-from autograd_engine.validation import as_choice, as_int, as_real, describe, numpy_rng
+from autograd_engine.validation import as_bool, as_choice, as_int, as_real, describe, numpy_rng
 
 from .data import MAX_SAMPLES, Seed, as_array
 from .module import Module
@@ -40,7 +40,7 @@ from .optim import OPTIMIZERS, Optimizer, as_learning_rate
 
 __all__ = ["Episode", "ReinforceHistory", "action_probabilities", "log_probability", "discounted_returns",
            "advantages", "reinforce_loss", "run_episode", "reinforce", "evaluate_policy", "bandit_gradient",
-           "score_function_samples", "BASELINES"]
+           "score_function_samples", "CompiledPolicy", "BASELINES"]
 
 #: How :func:`advantages` forms the baseline ``b_t``.
 BASELINES = ("none", "mean", "time")
@@ -324,13 +324,17 @@ def run_episode(policy: Any, env: Any, *, seed: Seed = 0, max_steps: int = 1000,
 
 
 def _run(policy: Any, env: Any, rng: np.random.Generator, max_steps: int, greedy: bool,
-         reset_seed: int | None, log_probs: list[Value] | None = None) -> Episode:
-    """One episode; with a ``log_probs`` list, act through the graph and append each ``log pi(a_t | s_t)``."""
+         reset_seed: int | None, log_probs: list[Value] | None = None,
+         compiled: CompiledPolicy | None = None) -> Episode:
+    """One episode; with a ``log_probs`` list, act through the graph and append each ``log pi(a_t | s_t)``;
+    with ``compiled``, act through its traced program."""
     observation, _ = env.reset(seed=reset_seed)
     episode = Episode([], [], [])
     for _ in range(max_steps):
         obs = _observation(observation, "the environment's observation")
-        if log_probs is None:
+        if compiled is not None:
+            probs = compiled.probabilities(obs)
+        elif log_probs is None:
             probs = _probabilities(policy, obs)
         else:
             logits = _logits(policy, obs)
@@ -347,6 +351,63 @@ def _run(policy: Any, env: Any, rng: np.random.Generator, max_steps: int, greedy
     return episode
 
 
+class CompiledPolicy:
+    """A policy's graph traced once (``autograd_engine.trace``): its action probabilities one observation
+    at a time, and the gradient of REINFORCE's surrogate over a whole batch of steps in one call.
+
+    The traced functions take the policy's parameters (its Value objects) as their first input, so a
+    gradient comes back summed over the steps; :meth:`refresh` reads the parameters' current values
+    (call it after an optimizer step).
+
+    Args:
+        policy: the policy module; n_observations: the length of an observation.
+
+    Raises:
+        TypeError, ValueError: a bad argument, or a policy that does not return two or more logits.
+
+    >>> from nn import MLP
+    >>> compiled = CompiledPolicy(MLP(2, [2], seed=0), 2)
+    >>> [round(p, 3) for p in compiled.probabilities([0.0, 0.0])]
+    [0.5, 0.5]
+    """
+
+    def __init__(self, policy: Module, n_observations: int):
+        from autograd_engine import dot, trace
+
+        if not isinstance(policy, Module):
+            raise TypeError(f"policy must be an nn Module (its parameters are traced), got {describe(policy)}")
+        n = as_int(n_observations, "n_observations", minimum=1, maximum=MAX_STEPS)
+        self.params = policy.parameters()
+        self.logits = trace(lambda w, obs: _logits(policy, obs), self.params, [0.0] * n)
+        self.n_actions = len(self.logits.output_names)
+
+        def log_pi(w: list[Value], obs: list[Value], onehot: list[Value]) -> Value:
+            logits = _logits(policy, obs)
+            return dot(onehot, logits) - logsumexp(logits)
+
+        self.log_pi = trace(log_pi, self.params, [0.0] * n, [0.0] * self.n_actions)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the parameters' current values into the array the programs run with."""
+        self.w = np.array([p.data for p in self.params])
+
+    def probabilities(self, observation: list[float]) -> list[float]:
+        """``softmax`` of the policy's logits for one observation."""
+        return _softmax(list(self.logits(self.w, observation)))
+
+    def surrogate_gradient(self, episodes: list[Episode], weights: list[np.ndarray]) -> float:
+        """Set each parameter's ``.grad`` to that of :func:`reinforce_loss` and return the loss's value."""
+        obs = np.array([o for e in episodes for o in e.observations]).T
+        actions = np.concatenate([np.asarray(e.actions, dtype=int) for e in episodes])
+        onehot = np.eye(self.n_actions)[:, actions]
+        seed = np.concatenate(weights) * (-1.0 / len(episodes))
+        out, grads = self.log_pi.value_and_grad(self.w, obs, onehot, seed=seed, wrt=(0,))
+        for p, g in zip(self.params, grads[0].tolist()):
+            p.grad = g
+        return float(np.asarray(out) @ seed)
+
+
 def _sample(probs: list[float], u: float) -> int:
     """The action whose slice of [0, 1) holds ``u`` (inverse CDF; ``rng.choice`` costs 20x more per call)."""
     total = 0.0
@@ -359,7 +420,8 @@ def _sample(probs: list[float], u: float) -> int:
 
 def reinforce(policy: Module, env: Any, *, episodes: int, batch_size: int = 5, lr: float = 0.01,
               optimizer: str = "adam", gamma: float = 0.99, baseline: str = "time", normalize: bool = True,
-              target: float | None = None, max_steps: int = 1000, seed: Seed = 0) -> ReinforceHistory:
+              target: float | None = None, max_steps: int = 1000, seed: Seed = 0,
+              compile: bool = False) -> ReinforceHistory:
     """Train ``policy`` (in place) with REINFORCE and a baseline.
 
     Every ``batch_size`` episodes: the discounted returns-to-go, their advantages (:func:`advantages`),
@@ -376,6 +438,9 @@ def reinforce(policy: Module, env: Any, *, episodes: int, batch_size: int = 5, l
         target: stop once the mean return of the last 100 episodes reaches it (None: run them all).
         max_steps: the most steps of one episode.
         seed: the environment's first reset and the actions' random numbers (an int >= 0).
+        compile: act and differentiate through the policy's graph traced once (:class:`CompiledPolicy`):
+            the same rule, whole batches of steps per call (the observation's length is read from
+            ``env.observation_space.shape``).
 
     Returns:
         :class:`ReinforceHistory`.
@@ -403,22 +468,34 @@ def reinforce(policy: Module, env: Any, *, episodes: int, batch_size: int = 5, l
         target = as_real(target, "target", finite=True)
     max_steps = as_int(max_steps, "max_steps", minimum=1, maximum=MAX_STEPS)
     seed = as_int(seed, "seed", minimum=0)
+    compiled = None
+    if as_bool(compile, "compile"):
+        shape = getattr(getattr(env, "observation_space", None), "shape", None)
+        if not shape or len(shape) != 1:
+            raise ValueError(f"compile=True needs env.observation_space.shape of one dimension, got {shape!r}")
+        compiled = CompiledPolicy(policy, int(shape[0]))
     rng = numpy_rng(seed)
     history = ReinforceHistory()
     first = True
     while len(history.returns) < episodes:
-        batch, log_probs = [], []
+        batch: list[Episode] = []
+        log_probs: list[Value] | None = None if compiled else []
         with enable_grad():
             for _ in range(min(batch_size, episodes - len(history.returns))):
-                batch.append(_run(policy, env, rng, max_steps, False, seed if first else None, log_probs))
+                batch.append(_run(policy, env, rng, max_steps, False, seed if first else None, log_probs, compiled))
                 first = False
                 history.returns.append(batch[-1].total)
         weights = advantages([discounted_returns(e.rewards, gamma) for e in batch], baseline, normalize)
-        opt.zero_grad()
-        loss = vsum(lp * a for lp, a in zip(log_probs, np.concatenate(weights).tolist())) * (-1.0 / len(batch))
-        loss.backward()
-        opt.step()
-        history.loss.append(loss.data)
+        if compiled is not None:
+            history.loss.append(compiled.surrogate_gradient(batch, weights))
+            opt.step()
+            compiled.refresh()
+        else:
+            opt.zero_grad()
+            loss = vsum(lp * a for lp, a in zip(log_probs, np.concatenate(weights).tolist())) * (-1.0 / len(batch))
+            loss.backward()
+            opt.step()
+            history.loss.append(loss.data)
         if target is not None and len(history.returns) >= 100 and np.mean(history.returns[-100:]) >= target:
             history.solved_at = len(history.returns)
             break

@@ -8,6 +8,7 @@ import pytest
 
 from nn import MLP
 from nn.rl import (
+    CompiledPolicy,
     Episode,
     action_probabilities,
     advantages,
@@ -134,6 +135,44 @@ def test_a_reinforce_update_is_an_sgd_step_on_reinforce_loss():
                                [p.data - 0.1 * p.grad for p in reference.parameters()], rtol=1e-12)
 
 
+class Box:
+    shape = (1,)
+
+
+class SignGameWithSpace(SignGame):
+    observation_space = Box()
+
+
+@pytest.mark.parametrize("env, policy", [(lambda: "CartPole-v1", lambda: MLP(4, [5, 2], activation="tanh", seed=2)),
+                                         (SignGameWithSpace, lambda: MLP(1, [3, 2], activation="tanh", seed=0))],
+                         ids=["cartpole", "sign-game"])
+def test_compiled_reinforce_equals_the_scalar_one(env, policy):
+    runs = []
+    for compile in (False, True):
+        model = policy()
+        history = reinforce(model, env(), episodes=12, batch_size=3, lr=0.05, seed=1, compile=compile)
+        runs.append((history, [p.data for p in model.parameters()]))
+    (a, wa), (b, wb) = runs
+    assert a.returns == b.returns
+    np.testing.assert_allclose(b.loss, a.loss, rtol=1e-9)
+    np.testing.assert_allclose(wb, wa, rtol=1e-9, atol=1e-12)
+
+
+def test_the_compiled_surrogate_gradient_is_reinforce_losss():
+    policy = MLP(2, [3, 2], activation="tanh", seed=1)
+    episodes = [Episode([[0.1, 0.2], [0.3, -0.4]], [0, 1], [1.0, 1.0]), Episode([[1.0, 0.0]], [1], [0.0])]
+    weights = [np.array([0.5, -1.0]), np.array([2.0])]
+    loss = reinforce_loss(policy, episodes, weights)
+    policy.zero_grad()
+    loss.backward()
+    expected = [p.grad for p in policy.parameters()]
+    compiled = CompiledPolicy(policy, 2)
+    assert compiled.surrogate_gradient(episodes, weights) == pytest.approx(loss.data, rel=1e-12)
+    np.testing.assert_allclose([p.grad for p in policy.parameters()], expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(compiled.probabilities([0.3, -0.4]), action_probabilities(policy, [0.3, -0.4]),
+                               rtol=1e-12)
+
+
 def test_reinforce_learns_a_small_game_and_is_reproducible():
     runs = []
     for _ in range(2):
@@ -215,6 +254,17 @@ ERROR_CASES = [
     ("reinforce-target-nan", lambda: reinforce(P0, SignGame(), episodes=1, target=np.nan), ValueError,
      "target must be"),
     ("reinforce-seed-none", lambda: reinforce(P0, SignGame(), episodes=1, seed=None), TypeError, "seed must be an int"),
+    ("reinforce-compile-str", lambda: reinforce(P0, "CartPole-v1", episodes=1, compile="yes"), TypeError,
+     "compile must be a bool"),
+    ("reinforce-compile-no-observation-space", lambda: reinforce(P0, SignGame(), episodes=1, compile=True),
+     ValueError, "compile=True needs env.observation_space.shape of one dimension, got None"),
+    ("CompiledPolicy-policy-function", lambda: CompiledPolicy(lambda x: x, 2), TypeError,
+     "policy must be an nn Module"),
+    ("CompiledPolicy-n_observations-zero", lambda: CompiledPolicy(P0, 0), ValueError,
+     "n_observations must be an int from 1"),
+    ("CompiledPolicy-n_observations-wrong", lambda: CompiledPolicy(P0, 3), ValueError, "MLP expects 4 inputs, got 3"),
+    ("CompiledPolicy-one-logit", lambda: CompiledPolicy(MLP(1, [1]), 1), ValueError,
+     "policy must return one logit .* per action, at least two"),
     ("evaluate_policy-episodes-str", lambda: evaluate_policy(P0, SignGame(), episodes="5"), TypeError,
      "episodes must be an int"),
     ("evaluate_policy-env-none", lambda: evaluate_policy(P0, None), TypeError, "env must be a gymnasium environment"),
