@@ -19,6 +19,7 @@ from nn import (
     Layer,
     LayerNorm,
     Linear,
+    LSTMCell,
     MaxPool2d,
     Neuron,
     Residual,
@@ -69,11 +70,14 @@ CASES = {
     "GRUCell-no-bias": (lambda: GRUCell(3, 2, bias=False, seed=20), VEC3, False),
     "RNN": (lambda: RNN(4, 3, seed=21), SEQ4, False),
     "RNN-gru-last": (lambda: RNN(4, 2, cell="gru", outputs="last", seed=22), SEQ4, False),
+    "LSTMCell": (lambda: LSTMCell(3, 2, seed=23), VEC3, False),
+    "LSTMCell-no-bias": (lambda: LSTMCell(3, 2, bias=False, seed=24), VEC3, False),
+    "RNN-lstm-last": (lambda: RNN(4, 2, cell="lstm", outputs="last", seed=25), SEQ4, False),
 }
 
 #: every class nn ships, so a test can check that CASES covers them all
 SHIPPED = {Neuron, Layer, MLP, Activation, BatchNorm, LayerNorm, RMSNorm, Linear, Embedding, SelfAttention,
-           Sequential, Residual, Conv2d, MaxPool2d, Flatten, Unflatten, RNNCell, GRUCell, RNN}
+           Sequential, Residual, Conv2d, MaxPool2d, Flatten, Unflatten, RNNCell, GRUCell, LSTMCell, RNN}
 
 
 def randomise(model, seed=0):
