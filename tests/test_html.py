@@ -142,10 +142,54 @@ def test_steps_of_nodes_not_drawn_are_folded_into_the_next_drawn_one():
     steps = StepThrough(y, renderer="browser", depth=3)
     data = page_data(steps.html())
     assert len(data["init"]) == 4 and len(steps) == 5  # the 4 drawn nodes, then the 17 hidden ones in one step
-    assert steps.sentences[-1].startswith("17 steps of nodes not drawn")
+    assert steps.sentences[-1].startswith("step 5 of 5: the last 17 steps of the sweep, of nodes not drawn")
+    assert steps.sentences[4].endswith("(the sweep's step 4 of 21)")  # the page's step 4 is the sweep's step 4
     final = replay(data, len(steps))
     y.backward()
     assert final[data["steps"][1]["n"]] == ("1.0000", 0)
+
+
+def tanh_chain(n):
+    y = Value(0.5, "x")
+    for _ in range(n):
+        y = y.tanh()
+    return y
+
+
+def test_on_a_cut_graph_the_sentences_count_the_steps_the_page_shows():
+    y = tanh_chain(600)
+    steps = StepThrough(y, renderer="browser")  # 601 values: cut to the ones within max_nodes
+    assert 2 < len(steps) < 601
+    for k, sentence in enumerate(steps.sentences):
+        assert sentence.startswith(f"step {k} of {len(steps)}: "), sentence
+    assert steps.sentences[1].endswith("(the sweep's step 1 of 601)")
+    assert steps.sentences[-1] == (f"step {len(steps)} of {len(steps)}: the last {601 - len(steps) + 1} steps of the "
+                                   f"sweep, of nodes not drawn (the graph is cut by depth): every gradient is now "
+                                   f"complete.")
+
+
+def test_a_long_chain_is_swept_once_and_only_the_drawn_steps_are_put_in_words(monkeypatch):
+    from autograd_engine.viz import sweep
+
+    sweeps, sentences = [], []
+    monkeypatch.setattr(sweep, "backward_steps", lambda root: sweeps.append(root) or ae.backward_steps(root))
+    real = sweep.step_sentence
+    monkeypatch.setattr(sweep, "step_sentence", lambda *a: sentences.append(a) or real(*a))
+    y = tanh_chain(5000)  # deeper than the recursion limit: nothing may recurse along the chain
+    steps = StepThrough(y, renderer="browser")
+    assert sweeps == [y] and len(sentences) == len(steps) - 1  # the last step (the folded rest) is no node's
+    vendored = len((Path(ae.__file__).parent / "viz" / "vendor" / "wasm-graphviz.js").read_bytes())
+    assert len(steps.html().encode()) - vendored < 400_000  # bounded by max_nodes, not by the graph
+    assert steps.sentences[1].endswith("(the sweep's step 1 of 5001)")
+
+
+def test_a_leaf_as_root_is_its_own_seed():
+    a = Value(3.0, "a")
+    steps = StepThrough(a, renderer="browser")
+    assert steps.sentences == ["step 0 of 1: forward values only; every grad is 0 but the seed, grad 1 of a. Step "
+                               "backward to apply the chain rule node by node.",
+                               "step 1 of 1: a is the root and a leaf: its grad is the seed, 1; nothing to pass on."]
+    assert page_data(steps.html())["init"] == {"v0": ["1.0000", 0]}
 
 
 def test_save_html_writes_atomically_and_refuses_bad_targets(tmp_path):
@@ -239,6 +283,13 @@ ERROR_CASES = [
     ("save_html-path-an-int", lambda: save_html(_v, 3), TypeError, r"path must be a str or os.PathLike, got int 3"),
     ("save_html-path-None", lambda: save_html(_v, None), TypeError, r"path must be a str or os.PathLike, got NoneType"),
     ("save_html-path-empty", lambda: save_html(_v, ""), ValueError, r"path must be a non-empty file name"),
+    ("save_html-path-a-png", lambda: save_html(_v, "graph.png"), ValueError,
+     r"path must end in \.html or \.htm \(the page is HTML\), got 'graph\.png'"),
+    ("save_html-path-no-extension", lambda: save_html(_v, "graph"), ValueError, r"path must end in \.html or \.htm"),
+    ("StepThrough-save_html-a-svg", lambda: StepThrough(_v, renderer="browser").save_html("g.svg"), ValueError,
+     r"path must end in \.html or \.htm .*got 'g\.svg'"),
+    ("show_backward-path-a-pdf", lambda: show_backward(_v, "g.pdf"), ValueError, r"path must end in \.html or \.htm"),
+    ("StepThrough-grads-given", lambda: StepThrough(_v, grads={}), TypeError, r"unknown option grads=\{\}"),
     ("save_html-path-bytes", lambda: save_html(_v, b"x.html"), TypeError, r"path must be a str or os.PathLike"),
     ("save_html-renderer-bad", lambda: save_html(_v, "x.html", renderer="svg"), ValueError,
      r"renderer must be one of auto, dot, browser, got str 'svg'"),

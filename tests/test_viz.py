@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -491,6 +492,16 @@ ERROR_CASES = [
     ("draw_dot-model-without-draw", lambda: draw_dot(_v, model=object()), TypeError,
      r"model must have a draw\(output=\.\.\., \*\*options\) method \(an nn.Module\), got object"),
     ("draw_dot-model-a-str", lambda: draw_dot(_v, model="mlp"), TypeError, r"model must have a draw.*got str 'mlp'"),
+    ("to_dot-grads-a-list", lambda: to_dot(_v, grads=[1.0]), TypeError,
+     r"grads must be a mapping of Values to numbers \(such as \{x: 0.5\}\), got list"),
+    ("to_dot-grads-a-str-key", lambda: to_dot(_v, grads={"x": 1.0}), TypeError,
+     r"grads must map Values to numbers, got the key str 'x'"),
+    ("to_dot-grads-value-None", lambda: to_dot(_v, grads={_v: None}), TypeError,
+     r"grads\[o\] must be a real number, got NoneType None"),
+    ("to_dot-grads-value-an-array", lambda: to_dot(_v, grads={_v: np.ones(2)}), TypeError,
+     r"grads\[o\] must be a real number, got ndarray"),
+    ("draw_dot-grads-and-step", lambda: draw_dot(_v, grads={}, step=1), TypeError,
+     r"pass step= .* or grads= .*, not both; got step=1 and grads=dict"),
 ]
 
 
@@ -621,3 +632,42 @@ def test_without_dot_only_file_export_needs_it(tmp_path, monkeypatch):
     monkeypatch.undo()
     if shutil.which("dot"):  # and with dot back on PATH, rendering works again at once
         assert draw_dot(o).pipe(format="svg").startswith(b"<?xml")
+
+
+def test_grads_shows_gradients_of_ones_own_without_touching_the_nodes():
+    x, w = Value(2.0, "x"), Value(-3.0, "w")
+    y = (x * w).tanh()
+    y.label = "y"
+    src = to_dot(y, grads={x: float("nan"), y: np.float64(1.0), w: float("-inf")}, edge_labels=True)
+    grads = {label(a).split(" | ")[0].strip("{ "): label(a).split(" | ")[-1].strip(" }")
+             for n, a in parse(src)[0].items() if n.startswith("v")}
+    assert grads == {"x": "grad nan", "w": "grad -inf", "y": "grad 1.0000", "data -6.0000": "grad 0.0000"}
+    assert x.grad == w.grad == y.grad == 0.0  # read from the mapping only
+    labels = edge_labels(src)
+    assert sorted(labels.values()) == ["∂ -3.0000", "∂ 2.0000", f"∂ {format_number(1 - math.tanh(-6) ** 2)}"]
+    y.backward()  # the nodes' own gradients are not what is drawn either
+    assert to_dot(y, grads={}).count("grad 0.0000") == 4
+
+
+def test_edges_and_captions_print_nan_and_inf_as_words():
+    a, b = Value(float("nan"), "a"), Value(float("inf"), "b")
+    y = a * b
+    labels = sorted(edge_labels(to_dot(y, edge_labels=True, step=1)).values())
+    assert labels == ["∂ inf\\ng·∂ inf", "∂ nan\\ng·∂ nan"]
+    caption = to_dot(y, step=1)
+    assert "* → a: grad += inf = 1 · inf; * → b: grad += nan = 1 · nan" in caption
+
+
+def test_the_viz_modules_import_only_what_every_drawing_needs():
+    import ast
+    from pathlib import Path
+
+    light = {"__future__", "functools", "math", "os", "re", "shutil", "collections.abc", "dataclasses", "typing", "sys"}
+    for path in (Path(ae.__file__).parent / "viz").glob("*.py"):
+        for node in ast.parse(path.read_text()).body:  # module level only; functions import the rest when used
+            if isinstance(node, ast.Import):
+                assert {a.name for a in node.names} <= light, (path.name, ast.unparse(node))
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                assert node.module in light, (path.name, ast.unparse(node))
+    code = "import sys, autograd_engine; print('graphviz' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

@@ -37,7 +37,7 @@ import math
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +46,7 @@ from ..files import as_path, atomic_write, writable_target
 from ..ops import param_of, parents_of
 from ..validation import as_bool, as_choice, as_int, as_real, describe, is_int
 from ..value import Value
-from .sweep import SweepState, local_derivatives, sweep_states
+from .sweep import SweepState, local_derivatives, sweep_states, who
 
 if TYPE_CHECKING:
     import graphviz
@@ -300,9 +300,25 @@ def _step_state(root: Value, step: Any) -> SweepState:
     step = as_int(step, "step", minimum=0)
     for state in sweep_states(root):
         if state.step == step:
-            return SweepState(state.step, state.total, state.node, dict(state.grads), set(state.complete),
-                              dict(state.sent), list(state.changed), state.sentence)
+            return state.copy()
     raise ValueError(f"step must be between 0 and {state.total} (the number of nodes), got {step}")
+
+
+def _grads(grads: Any, step: Any) -> dict[Value, float] | None:
+    """The ``grads=`` option checked: a mapping of Values to real numbers (nan and inf kept), or None."""
+    if grads is None:
+        return None
+    if step is not None:
+        raise TypeError(f"pass step= (the sweep's gradients at a step) or grads= (gradients of your own), not both; "
+                        f"got step={step!r} and grads={describe(grads)}")
+    if not isinstance(grads, Mapping):
+        raise TypeError(f"grads must be a mapping of Values to numbers (such as {{x: 0.5}}), got {describe(grads)}")
+    checked = {}
+    for v, g in grads.items():
+        if not isinstance(v, Value):
+            raise TypeError(f"grads must map Values to numbers, got the key {describe(v)}")
+        checked[v] = as_real(g, f"grads[{who(v)}]")
+    return checked
 
 
 def _check_options(rankdir: Any, show_grad: Any, max_nodes: Any, depth: Any,
@@ -318,12 +334,14 @@ def _check_options(rankdir: Any, show_grad: Any, max_nodes: Any, depth: Any,
 
 def build_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_nodes: int = 500,
            depth: int | None = None, group_by: Any = None, highlight: Any = None, step: int | None = None,
-           parameters: Iterable[Value] | None = None, edge_labels: bool = False, fmt: str = "svg",
-           ids: bool = False, step_caption: bool = True) -> graphviz.Digraph:
+           parameters: Iterable[Value] | None = None, edge_labels: bool = False, grads: Any = None,
+           fmt: str = "svg", ids: bool = False, step_caption: bool = True,
+           state: SweepState | None = None) -> graphviz.Digraph:
     """The drawing as a ``graphviz.Digraph``, its ``node_ids`` mapping each drawn Value to its DOT id.
 
     ``ids`` gives every value node and labelled edge an SVG id (the HTML step-through's hooks);
-    ``step_caption=False`` leaves the step's sentence, legend and yellow node out (the page marks them itself).
+    ``step_caption=False`` leaves the step's sentence, legend and yellow node out (the page marks them itself);
+    ``state`` is a sweep state already at hand, drawn instead of running the sweep again for ``step``.
     """
     if not isinstance(root, Value):
         raise TypeError(f"root must be a Value, got {describe(root)}")
@@ -331,7 +349,9 @@ def build_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max
                                                                        edge_labels)
     marked = _nodes_of(highlight)
     params = _parameters(parameters)
-    state = _step_state(root, step) if step is not None else None
+    shown = _grads(grads, step)
+    if state is None and step is not None:
+        state = _step_state(root, step)
     scene = _select(root, max_nodes, depth, group_by)
 
     g = _digraph_class()("autograd", format=fmt, graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
@@ -367,7 +387,7 @@ def build_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max
         grouped = v in scene.group_of
         if not grouped:
             _value_node(g, v, ids[v], root, show_grad, state, params, marked, ids=ids_on,
-                        mark_current=step_caption)
+                        mark_current=step_caption, grads=shown)
         if v.is_leaf:
             continue
         head = target(v)
@@ -378,7 +398,7 @@ def build_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max
             g.edge(head, ids[v])
         hidden = 0
         locals_ = local_derivatives(v) if edge_labels else []
-        sent = _sent(v, root, state) if edge_labels and show_grad else None
+        sent = _sent(v, root, state) if edge_labels and show_grad and shown is None else None
         for i, p in enumerate(parents_of(v)):
             if p not in scene.visible:
                 hidden += 1
@@ -407,11 +427,11 @@ def _name(v: Value) -> str:
 
 def _value_node(g: graphviz.Digraph, v: Value, node_id: str, root: Value, show_grad: bool,
                 state: SweepState | None, params: set[Value], marked: set[Value], ids: bool = False,
-                mark_current: bool = True) -> None:
+                mark_current: bool = True, grads: dict[Value, float] | None = None) -> None:
     fields = [_record_text(v.label)] if v.label else []
     fields.append(f"data {format_number(v.data)}")
     if show_grad:
-        grad = v.grad if state is None else state.grads.get(v, 0.0)
+        grad = state.grads.get(v, 0.0) if state is not None else grads.get(v, 0.0) if grads is not None else v.grad
         fields.append(f"grad {format_number(grad)}")
     if v in params:
         role = "parameter"
@@ -455,7 +475,7 @@ def edge_text(local: float, sent: float | None) -> str:
 
 def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_nodes: int = 500,
            depth: int | None = None, group_by: Any = None, highlight: Any = None, step: int | None = None,
-           parameters: Iterable[Value] | None = None, edge_labels: bool = False) -> str:
+           parameters: Iterable[Value] | None = None, edge_labels: bool = False, grads: Any = None) -> str:
     """The DOT source of the graph that ``root`` depends on. Needs no Graphviz program.
 
     Args:
@@ -478,6 +498,9 @@ def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
             run with gradient 1), and, once backward has reached the op, the contribution it sent
             along the edge (``g·∂ -1.5000``). Without ``step``, contributions are shown when
             ``root.grad`` is not 0 (``backward()`` has run from ``root``).
+        grads: a mapping ``{node: gradient}`` to show instead of each node's ``.grad`` (nodes not in
+            it show 0), e.g. the gradients as they stood when a check failed; nothing's ``.grad`` is
+            read or written. Edges then show the local derivatives only. Not together with ``step``.
 
     Raises:
         TypeError, ValueError: a bad argument (the message names it).
@@ -491,7 +514,7 @@ def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
     """
     return build_graph(root, rankdir=rankdir, show_grad=show_grad, max_nodes=max_nodes, depth=depth,
                   group_by=group_by, highlight=highlight, step=step, parameters=parameters,
-                  edge_labels=edge_labels).source
+                  edge_labels=edge_labels, grads=grads).source
 
 
 def _require_dot() -> None:

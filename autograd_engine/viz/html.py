@@ -21,7 +21,6 @@ Nothing here is imported by ``import autograd_engine`` until it is used.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import sys
@@ -32,7 +31,7 @@ from ..ops import parents_of
 from ..validation import as_choice, describe
 from ..value import Value
 from .dot import GraphvizNotFoundError, build_graph, edge_id_of, format_number, has_dot
-from .sweep import sweep_states, who
+from .sweep import SweepState, say, sweep_states, who
 
 __all__ = ["StepThrough", "save_html", "show_backward", "browser_bundle"]
 
@@ -86,6 +85,8 @@ def _page_script() -> str:
 
 def _json_for_script(data: Any) -> str:
     """JSON that is safe inside ``<script>``: no ``<``, ``>`` or ``&`` appear literally."""
+    import json
+
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -106,6 +107,14 @@ def _page(title: str, data: dict[str, Any], svg: str | None, stepping: bool) -> 
             f'<div id="ae-graph">{svg or ""}</div>\n<ol id="ae-log" reversed{hidden}></ol>\n'
             f'<script type="application/json" id="ae-data">{_json_for_script(data)}</script>\n'
             f"{renderer}<script>{_page_script()}</script>\n</body>\n</html>\n")
+
+
+def _html_path(path: Any) -> str:
+    """``path`` checked: a non-empty str or ``os.PathLike`` ending in ``.html`` or ``.htm``."""
+    path = as_path(path)
+    if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
+        raise ValueError(f"path must end in .html or .htm (the page is HTML), got {path!r}")
+    return path
 
 
 def _render_svg(graph: Any) -> str:
@@ -181,44 +190,59 @@ class StepThrough:
         if self.renderer == "dot" and not has_dot():
             raise GraphvizNotFoundError("renderer='dot' needs Graphviz's `dot` program, which is not on PATH; "
                                         "use renderer='browser' (or 'auto'), or install Graphviz")
-        total = sum(1 for _ in sweep_states(root)) - 1
         self.root = root
-        self._graph = build_graph(root, step=total, edge_labels=edge_labels, ids=True,
-                                  step_caption=False, **options)
-        self._data = self._steps(self._graph.node_ids)
+        records, final = self._sweep()
+        self._graph = build_graph(root, state=final, edge_labels=edge_labels, ids=True, step_caption=False,
+                                  **options)
+        self._data = self._steps(self._graph.node_ids, records)
         self.sentences = [s["t"] for s in self._data["steps"]]
 
-    def _steps(self, ids: dict[Value, str]) -> dict[str, Any]:
-        steps: list[dict[str, Any]] = []
-        data: dict[str, Any] = {"dot": None, "init": {}, "edges": [], "steps": steps}
-        folded, changes, sent = 0, {}, {}
+    def _sweep(self) -> tuple[list[tuple[Any, ...]], SweepState]:
+        """One pass of the sweep: for each step ``(step, [(node, grad, complete) changed], sent)``, and the end."""
+        records = []
         for state in sweep_states(self.root):
-            if state.node is None:
-                data["init"] = {i: [format_number(state.grads.get(v, 0.0)), int(v not in state.complete)]
-                                for v, i in ids.items()}
-                steps.append({"n": None, "t": state.sentence, "g": [], "e": []})
-                continue
-            for v in state.changed:
+            if state.node is not None:
+                records.append((state.last, [(v, state.grads.get(v, 0.0), v in state.complete) for v in state.changed],
+                                state.sent[state.node]))
+        return records, state.copy()
+
+    def _steps(self, ids: dict[Value, str], records: list[tuple[Any, ...]]) -> dict[str, Any]:
+        """The page's data: the first state, and per drawn step its changes and sentence.
+
+        Steps of nodes not drawn (a graph cut by depth) are folded into the next drawn one; the
+        sentences number the page's steps, and a folded step also names its place in the whole sweep.
+        """
+        # before the first step: the seed 1 on the root, the only complete gradient; every other node waits
+        init = {i: [format_number(1.0 if v is self.root else 0.0), int(v is not self.root)] for v, i in ids.items()}
+        drawn: list[tuple[Any, int, dict[str, list[Any]], dict[str, list[str]]]] = []
+        folded, changes, sent = 0, {}, {}
+        for step, changed, contributions in records:
+            for v, grad, complete in changed:
                 if v in ids:
-                    changes[ids[v]] = [ids[v], format_number(state.grads.get(v, 0.0)), int(v not in state.complete)]
-            v = state.node
-            if v in ids:
-                for i, (p, d) in enumerate(zip(parents_of(v), state.sent[v])):
-                    if p in ids:
-                        sent[edge_id_of(ids[v], i)] = [edge_id_of(ids[v], i), f"g·∂ {format_number(d)}"]
+                    changes[ids[v]] = [ids[v], format_number(grad), int(not complete)]
+            v = step.node
             if v not in ids:
                 folded += 1
                 continue
-            note = f" (with {folded} steps of nodes not drawn before it)" if folded else ""
-            steps.append({"n": ids[v], "t": state.sentence + note, "g": list(changes.values()),
-                          "e": list(sent.values())})
+            for i, (p, d) in enumerate(zip(parents_of(v), contributions)):
+                if p in ids:
+                    sent[edge_id_of(ids[v], i)] = [edge_id_of(ids[v], i), f"g·∂ {format_number(d)}"]
+            drawn.append((step, folded, changes, sent))
             folded, changes, sent = 0, {}, {}
+        total = len(drawn) + (1 if folded else 0)
+        sweep = len(records)
+        steps: list[dict[str, Any]] = [{"n": None, "t": say(None, self.root, 0, total), "g": [], "e": []}]
+        for number, (step, skipped, changes, sent) in enumerate(drawn, 1):
+            text = say(step, self.root, number, total)
+            if skipped or total != sweep:
+                text += (f" (the sweep's step {step.index} of {sweep}" +
+                         (f"; {skipped} steps of nodes not drawn came before it)" if skipped else ")"))
+            steps.append({"n": ids[step.node], "t": text, "g": list(changes.values()), "e": list(sent.values())})
         if folded:
-            steps.append({"n": None, "t": f"{folded} steps of nodes not drawn (the graph is cut by depth): "
-                                          f"every gradient is now complete.",
+            steps.append({"n": None, "t": f"step {total} of {total}: the last {folded} steps of the sweep, of nodes "
+                                          f"not drawn (the graph is cut by depth): every gradient is now complete.",
                           "g": list(changes.values()), "e": list(sent.values())})
-        data["edges"] = sorted({e for s in steps for e, _ in s["e"]})
-        return data
+        return {"dot": None, "init": init, "edges": sorted({e for s in steps for e, _ in s["e"]}), "steps": steps}
 
     def __len__(self) -> int:
         """The number of steps after step 0 (the last one shows the complete gradients)."""
@@ -244,11 +268,12 @@ class StepThrough:
             The path written.
 
         Raises:
-            TypeError, ValueError: ``path`` is not a non-empty str or ``os.PathLike``.
+            TypeError, ValueError: ``path`` is not a non-empty str or ``os.PathLike`` ending in ``.html``
+                or ``.htm``.
             FileNotFoundError, IsADirectoryError, PermissionError: the folder is missing, ``path`` is
                 a folder, or the file or its folder is read-only (nothing is changed).
         """
-        path = as_path(path)
+        path = _html_path(path)
         writable_target(path, "save a step-through to")
         return atomic_write(path, self.html().encode("utf-8"), what="save a step-through to")
 
@@ -282,7 +307,7 @@ def save_html(root: Value, path: str | os.PathLike[str], **options: Any) -> str:
     """
     if not isinstance(root, Value):
         raise TypeError(f"root must be a Value, got {describe(root)}")
-    as_path(path)
+    _html_path(path)
     return StepThrough(root, **options).save_html(path)
 
 
@@ -311,7 +336,7 @@ def show_backward(root: Value, path: str | os.PathLike[str] | None = None, **opt
         TypeError, ValueError: a bad argument (the message names it).
     """
     if path is not None:
-        path = as_path(path)
+        path = _html_path(path)
     steps = StepThrough(root, **options)
     if path is None and not _in_notebook():
         import tempfile

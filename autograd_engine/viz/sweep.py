@@ -102,7 +102,8 @@ class SweepState:
 
     ``sent`` maps each processed node to the contributions it sent its inputs (in
     ``parents_of`` order); ``changed`` holds the nodes whose gradient or completeness this
-    step changed (the step's node and its inputs); ``sentence`` says what the step did.
+    step changed (the step's node and its inputs); ``last`` is the step itself (None at
+    step 0); :attr:`sentence` says what the step did.
     """
 
     step: int
@@ -112,15 +113,27 @@ class SweepState:
     complete: set[Value]
     sent: dict[Value, list[float]] = field(default_factory=dict)
     changed: list[Value] = field(default_factory=list)
-    sentence: str = ""
+    root: Value | None = None
+    last: BackwardStep | None = None
+
+    @property
+    def sentence(self) -> str:
+        """What this step did, in words and numbers (written when asked for: a sweep of a big graph
+        reads only the few it shows)."""
+        return say(self.last, self.root, self.step, self.total)
+
+    def copy(self) -> SweepState:
+        """A copy that later steps of the sweep do not change."""
+        return SweepState(self.step, self.total, self.node, dict(self.grads), set(self.complete), dict(self.sent),
+                          list(self.changed), self.root, self.last)
 
 
 def sweep_states(root: Value) -> Iterator[SweepState]:
     """The state of the backward sweep from ``root`` before any step and after each one.
 
-    The same :class:`SweepState` object is updated and yielded again (copy what you keep).
-    A node's gradient is complete when every node that uses it has sent its share; the
-    root is complete from the start (its seed, 1).
+    The same :class:`SweepState` object is updated and yielded again (``.copy()`` what you
+    keep). A node's gradient is complete when every node that uses it has sent its share; the
+    root is complete from the start (its seed, 1). One pass of :func:`backward_steps`.
     """
     order = topological_order(root)
     waiting: dict[Value, int] = {v: 0 for v in order}
@@ -128,13 +141,11 @@ def sweep_states(root: Value) -> Iterator[SweepState]:
         for p in set(parents_of(v)):
             waiting[p] += 1
     steps: list[BackwardStep] = list(backward_steps(root))
-    state = SweepState(0, len(steps), None, {root: 1.0}, {root} | {v for v in order if waiting[v] == 0})
-    state.sentence = (f"step 0 of {len(steps)}: forward values only; every grad is 0 but the seed, "
-                      f"grad 1 of {who(root)}. Step backward to apply the chain rule node by node.")
+    state = SweepState(0, len(steps), None, {root: 1.0}, {root} | {v for v in order if waiting[v] == 0}, root=root)
     yield state
     for s in steps:
         v = s.node
-        state.step, state.node, state.changed = s.index, v, [v]
+        state.step, state.node, state.changed, state.last = s.index, v, [v], s
         state.sent[v] = [float(d) for _, d in s.contributions]
         for p, d in s.contributions:
             state.grads[p] = state.grads.get(p, 0.0) + float(d)
@@ -144,17 +155,28 @@ def sweep_states(root: Value) -> Iterator[SweepState]:
             waiting[p] -= 1
             if waiting[p] == 0:
                 state.complete.add(p)
-        state.sentence = step_sentence(s, root, len(steps))
         yield state
 
 
-def step_sentence(step: BackwardStep, root: Value, total: int) -> str:
+def say(step: BackwardStep | None, root: Value, number: int, total: int) -> str:
+    """The sentence of step ``number`` of ``total``: :func:`step_sentence`, or step 0's (``step`` None)."""
+    if step is None:
+        return (f"step 0 of {total}: forward values only; every grad is 0 but the seed, grad 1 of {who(root)}. "
+                f"Step backward to apply the chain rule node by node.")
+    return step_sentence(step, root, total, number)
+
+
+def step_sentence(step: BackwardStep, root: Value, total: int, number: int | None = None) -> str:
     """What one step of the sweep did, in words and numbers.
+
+    ``number`` is the step's number as shown (default ``step.index``, its place in the sweep).
 
     ``step 1 of 10: o is the root, grad 1 (the seed). tanh → n: grad += 0.5 = 1 · (1 - 0.7071²)``
     """
     v, g = step.node, float(step.grad)
-    head = f"step {step.index} of {total}: "
+    head = f"step {step.index if number is None else number} of {total}: "
+    if v.is_leaf and v is root:
+        return head + f"{who(v)} is the root and a leaf: its grad is the seed, {short(g)}; nothing to pass on."
     if v.is_leaf:
         return (head + f"{who(v)} is a leaf: it only accumulated what its consumers sent; its grad "
                 f"{short(g)} is final, nothing to pass on.")
