@@ -9,11 +9,11 @@ shared by the plain sweep, ``create_graph``, the step-through and forward mode.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .hooks import has_hooks, run_hooks
-from .modes import Mode, current_mode, enable_grad
+from .modes import current_mode, enable_grad
 from .ops import contributions, depth_first_order, float_sweep
 from .validation import as_bool, as_real, describe, is_real
 from .value import Value
@@ -138,7 +138,7 @@ def _steps(root: Value, gradient: Any, create_graph: bool,
             if outer.grad:
                 outer = None
             else:
-                current_mode.set(Mode(True, outer.anomaly))
+                current_mode.set(replace(outer, grad=True))
         try:
             g = grads.pop(v)
             if hooked:

@@ -308,3 +308,23 @@ def test_error_cases(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
         call()
     assert _x.grad == 0.0  # nothing was written before the error
+
+
+def test_create_graph_under_no_grad_keeps_every_field_of_the_callers_mode():
+    # the sweep turns recording on for its own nodes and must leave the rest of the mode (a trace ...) alone
+    from dataclasses import replace
+
+    from autograd_engine.modes import current_mode
+
+    seen = []
+    x = ae.Value(2.0)
+    y = x * x
+    y.register_hook(lambda g: seen.append(current_mode.get()) or g)
+    marker = object()
+    outer = current_mode.get()
+    token = current_mode.set(replace(outer, grad=False, trace=marker))
+    try:
+        list(ae.backward_steps(y, create_graph=True))  # consumed inside the caller's mode
+    finally:
+        current_mode.reset(token)
+    assert seen and seen[0].grad is True and seen[0].trace is marker
