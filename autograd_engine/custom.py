@@ -111,6 +111,8 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
     as_callable(vjp, "vjp")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a str, got {describe(name)}")
+    if name == "":
+        raise ValueError("name must not be empty, got ''")
     name = name or getattr(forward, "__name__", "")
     if not name or name == "<lambda>":
         raise ValueError("name is required for a primitive defined with a lambda")
@@ -121,6 +123,9 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
     code = _infer_kind(forward) if kind is None else KINDS.get(kind)
     if code is None:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    forward_args, vjp_args = _ARGUMENTS[code.name]
+    _check_takes(forward, forward_args, f"forward of the {code.name} primitive {name!r}")
+    _check_takes(vjp, vjp_args, f"vjp of the {code.name} primitive {name!r}")
     if domain is None:
         domain = (ops.REALS,) * (2 if code is ops.BINARY else 1)
     if code is ops.PARAM and not params:
@@ -138,6 +143,25 @@ def primitive(forward: Callable[..., float] | None = None, vjp: Callable[..., An
         raise
     _custom_names.add(name)
     return Primitive(op)
+
+
+#: What the forward and the derivative rule of a primitive of each kind are called with.
+_ARGUMENTS = {"unary": (("x",), ("g", "x", "out")), "binary": (("x", "y"), ("g", "x", "y", "out")),
+              "param": (("x", "c"), ("g", "x", "c", "out")), "nary": (("xs",), ("g", "xs", "out"))}
+
+
+def _check_takes(fn: Callable[..., Any], names: tuple[str, ...], what: str) -> None:
+    """A TypeError naming ``what`` when ``fn`` cannot be called with one positional argument per name."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature: calling it will tell
+        return
+    try:
+        signature.bind(*names)
+    except TypeError:
+        n = len(names)
+        raise TypeError(f"{what} must take {n} positional argument{'s' if n > 1 else ''} ({', '.join(names)}), got "
+                        f"{type(fn).__name__} {getattr(fn, '__name__', '')}{_defined_at(fn)}") from None
 
 
 def _defined_at(fn: Callable[..., Any]) -> str:

@@ -287,6 +287,17 @@ def test_a_rule_closing_over_a_value_gives_floats_on_the_float_path_and_values_u
 
 
 ERROR_CASES = [
+    ("primitive-name-empty", lambda: primitive(math.sin, lambda g, x, out: g, name=""), ValueError,
+     r"^name must not be empty, got ''$"),
+    ("primitive-vjp-takes-too-few-arguments", lambda: primitive(math.sin, lambda g: g, name="few_rule"), TypeError,
+     r"^vjp of the unary primitive 'few_rule' must take 3 positional arguments \(g, x, out\), got function "
+     r"<lambda> \(defined at .*test_custom.py:\d+\)$"),
+    ("primitive-vjp-of-a-binary-takes-unary-arguments",
+     lambda: primitive(lambda x, y: x * y, lambda g, x, out: (g, g), name="binary_few"), TypeError,
+     r"^vjp of the binary primitive 'binary_few' must take 4 positional arguments \(g, x, y, out\)"),
+    ("primitive-forward-takes-too-many-for-its-kind", lambda: primitive(math.atan2, lambda g, x, out: g,
+                                                                         name="atan_unary", kind="unary"), TypeError,
+     r"^forward of the unary primitive 'atan_unary' must take 1 positional argument \(x\), got "),
     ("primitive-called-with-an-int-too-big", lambda: define("big_arg", "unary", lambda g, x, out: g)(10**400),
      ValueError, r"argument 0 of 'big_arg' must be a number that fits in a float"),
     ("primitive-forward-returns-a-str", lambda: primitive(lambda x: "a", lambda g, x, out: g, name="str_fwd")(1.0),
