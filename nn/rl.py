@@ -468,12 +468,7 @@ def reinforce(policy: Module, env: Any, *, episodes: int, batch_size: int = 5, l
         target = as_real(target, "target", finite=True)
     max_steps = as_int(max_steps, "max_steps", minimum=1, maximum=MAX_STEPS)
     seed = as_int(seed, "seed", minimum=0)
-    compiled = None
-    if as_bool(compile, "compile"):
-        shape = getattr(getattr(env, "observation_space", None), "shape", None)
-        if not shape or len(shape) != 1:
-            raise ValueError(f"compile=True needs env.observation_space.shape of one dimension, got {shape!r}")
-        compiled = CompiledPolicy(policy, int(shape[0]))
+    compiled = _compiled(policy, env) if as_bool(compile, "compile") else None
     rng = numpy_rng(seed)
     history = ReinforceHistory()
     first = True
@@ -503,11 +498,12 @@ def reinforce(policy: Module, env: Any, *, episodes: int, batch_size: int = 5, l
 
 
 def evaluate_policy(policy: Any, env: Any, *, episodes: int = 100, seed: Seed = 0, greedy: bool = False,
-                    max_steps: int = 1000) -> np.ndarray:
+                    max_steps: int = 1000, compile: bool = False) -> np.ndarray:
     """The undiscounted return of each of ``episodes`` fresh episodes (no learning).
 
     The environment is reset with ``seed`` before the first episode; actions are sampled with
-    a generator seeded from ``seed`` (or taken greedily).
+    a generator seeded from ``seed`` (or taken greedily); with ``compile``, through the policy's
+    traced program (:class:`CompiledPolicy`), as in :func:`reinforce`.
 
     Raises:
         TypeError, ValueError: a bad argument (the message names it).
@@ -523,9 +519,18 @@ def evaluate_policy(policy: Any, env: Any, *, episodes: int = 100, seed: Seed = 
     if not isinstance(greedy, bool):
         raise TypeError(f"greedy must be a bool, got {describe(greedy)}")
     max_steps = as_int(max_steps, "max_steps", minimum=1, maximum=MAX_STEPS)
+    compiled = _compiled(policy, env) if as_bool(compile, "compile") else None
     rng = numpy_rng(seed)
-    return np.array([_run(policy, env, rng, max_steps, greedy, seed if i == 0 else None).total
+    return np.array([_run(policy, env, rng, max_steps, greedy, seed if i == 0 else None, None, compiled).total
                      for i in range(episodes)])
+
+
+def _compiled(policy: Any, env: Any) -> CompiledPolicy:
+    """The policy traced for observations of ``env.observation_space.shape``."""
+    shape = getattr(getattr(env, "observation_space", None), "shape", None)
+    if not shape or len(shape) != 1:
+        raise ValueError(f"compile=True needs env.observation_space.shape of one dimension, got {shape!r}")
+    return CompiledPolicy(policy, int(shape[0]))
 
 
 # -- the two-armed bandit: the estimate is unbiased --------------------------------------------------------

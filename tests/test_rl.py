@@ -156,6 +156,8 @@ def test_compiled_reinforce_equals_the_scalar_one(env, policy):
     assert a.returns == b.returns
     np.testing.assert_allclose(b.loss, a.loss, rtol=1e-9)
     np.testing.assert_allclose(wb, wa, rtol=1e-9, atol=1e-12)
+    fresh = [evaluate_policy(model, env(), episodes=3, seed=4, compile=compile) for compile in (False, True)]
+    np.testing.assert_array_equal(fresh[0], fresh[1])
 
 
 def test_the_compiled_surrogate_gradient_is_reinforce_losss():
@@ -265,6 +267,8 @@ ERROR_CASES = [
     ("CompiledPolicy-n_observations-wrong", lambda: CompiledPolicy(P0, 3), ValueError, "MLP expects 4 inputs, got 3"),
     ("CompiledPolicy-one-logit", lambda: CompiledPolicy(MLP(1, [1]), 1), ValueError,
      "policy must return one logit .* per action, at least two"),
+    ("evaluate_policy-compile-none", lambda: evaluate_policy(P0, SignGame(), compile=None), TypeError,
+     "compile must be a bool"),
     ("evaluate_policy-episodes-str", lambda: evaluate_policy(P0, SignGame(), episodes="5"), TypeError,
      "episodes must be an int"),
     ("evaluate_policy-env-none", lambda: evaluate_policy(P0, None), TypeError, "env must be a gymnasium environment"),
