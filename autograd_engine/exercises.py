@@ -342,7 +342,7 @@ def _check_graph(cls: type, check: _GraphCheck) -> tuple[str, str]:
         got = _real(mine, "grad", name)
         if not _close(got, theirs.grad):
             hint = ""
-            if check.name in ("x * x", "x + x + x") and not _close(got, 0.0):
+            if check.name == "x * x" and _close(2 * got, theirs.grad):  # one node: the order cannot matter here
                 hint = " (add into grad with +=, never set it with =)"
             return "wrong", f"d/d{name} wrong: got {_number(got)}, expected {_number(theirs.grad)} at {at}"+hint
     return "right", f"every gradient right at {at}: {check.about}"

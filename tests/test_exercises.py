@@ -133,6 +133,23 @@ class NoVisitedSet(Good):
         return topo
 
 
+class PreOrder(Good):
+    """Lists a node before its inputs: reversed, the inputs' rules run before the node has sent them anything."""
+
+    def topological_order(self):
+        topo, visited = [], set()
+
+        def build(v):
+            if v not in visited:
+                visited.add(v)
+                topo.append(v)
+                for child in v._prev:
+                    build(child)
+
+        build(self)
+        return topo
+
+
 class NotReversed(Good):
     def backward(self):
         topo = self.topological_order()
@@ -237,6 +254,13 @@ def test_a_sort_that_lists_a_shared_node_twice_double_counts():
     assert [r.name for r in report.rows if r.status == "wrong"] == ["diamond"]  # the only shared inner node
     # a = x * y is listed twice, so its backward runs twice: x gets y * a.grad = 3 * 14 twice, plus 6 from a + x
     assert report["diamond"].message == "d/dx wrong: got 90, expected 48 at x=2, y=3"
+
+
+def test_a_sort_that_lists_a_node_before_its_inputs_loses_gradients():
+    report = check_my_grads(PreOrder)
+    assert [r.name for r in report.rows if r.status == "wrong"] == ["x + x + x", "diamond", "neuron", "chain"]
+    assert report["x + x + x"].message == "d/dx wrong: got 1, expected 3 at x=3"  # no hint about +=: not the cause
+    assert report["diamond"].message == "d/dx wrong: got 0, expected 48 at x=2, y=3"
 
 
 def test_a_sweep_in_the_wrong_order_leaves_inputs_without_gradient():
