@@ -37,9 +37,6 @@ MAX_STEPS = 200_000
 #: The gradient arriving at the node under test: not 1, so a rule that forgets ``out.grad`` shows.
 UPSTREAM = 2.0
 
-#: Row statuses, best first. Only "right" passes; "missing" fails only for a required check.
-STATUSES = ("right", "missing", "not written yet", "wrong", "error")
-
 
 class _RowError(Exception):
     """Stops one check with a status and a one-line message for its row."""
@@ -206,7 +203,6 @@ CHECKS: tuple[_OpCheck | _GraphCheck, ...] = (
     _GraphCheck("chain", _chain, (0.5, 0.8), ("add", "mul", "tanh"), "30 layers of v = tanh(v * w + x)"),
 )
 
-NAMES = tuple(check.name for check in CHECKS)
 DEFAULT_REQUIRED = ("add", "mul", "tanh")
 
 
