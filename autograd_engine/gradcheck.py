@@ -325,8 +325,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float
               rtol: float = RTOL, raise_exception: bool = True) -> bool:
     """Check every derivative of ``f`` against central finite differences.
 
-    ``f`` is called with one fresh leaf ``Value`` per input and returns a Value or a
-    list of Values. Each analytic derivative ``a`` (from ``backward()``) must match
+    ``f`` is called with one fresh leaf ``Value`` per input and returns a Value, a number, or a
+    list or NumPy array of them. Each analytic derivative ``a`` (from ``backward()``) must match
     the central difference ``n`` within ``|a - n| <= atol + rtol * |n|``.
 
     On failure the report names the output, the input, both derivatives and the
@@ -343,7 +343,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float
         inputs: the point: a sequence or NumPy array of finite numbers or Values (their ``data``
             is used), or one number or Value for a function of one argument.
         eps: the finite-difference step, a finite number > 0.
-        atol, rtol: absolute and relative tolerance, finite numbers >= 0.
+        atol, rtol: absolute and relative tolerance, finite numbers >= 0. The default ``rtol``
+            (:data:`RTOL`, 1e-5) fails a rule off by a factor 1.001; PyTorch's 1e-3 does not.
         raise_exception: raise ``GradcheckError`` on failure (default) or return False.
 
     Returns:
@@ -352,7 +353,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float | Value], eps: float
     Raises:
         GradcheckError: a derivative disagrees (with ``raise_exception=True``).
         TypeError, ValueError: bad arguments (the message names the one at fault), ``f`` cannot take
-            one argument per input, or ``f`` returns something other than a Value or a non-empty list of them.
+            one argument per input, or ``f`` returns something other than Values and numbers.
 
     >>> gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
     True
@@ -490,9 +491,10 @@ def check_grads(f: Callable[..., Any], args: Any, order: int = 2, modes: Sequenc
         args: the point: a tuple or list of arguments (numbers, Values, lists, NumPy arrays, all
             finite), or one number, Value or NumPy array for a function of one argument.
         order: 1 (first derivatives) to 3.
-        modes: a tuple holding ``"fwd"``, ``"rev"`` or both.
+        modes: a tuple (or list) holding ``"fwd"``, ``"rev"`` or both, each once.
         eps: the finite-difference step, a finite number > 0.
-        atol, rtol: a derivative ``a`` passes when ``|a - n| <= atol + rtol * |n|`` (``n`` the central difference).
+        atol, rtol: a derivative ``a`` passes when ``|a - n| <= atol + rtol * |n|`` (``n`` the central
+            difference); both 1e-5 by default, as JAX's for float64.
         seed: the random directions' seed: an int >= 0, a NumPy Generator, or None (from ``random``).
 
     Returns:
@@ -501,8 +503,8 @@ def check_grads(f: Callable[..., Any], args: Any, order: int = 2, modes: Sequenc
     Raises:
         GradcheckError: a check fails; the message names the order, the mode, the direction, the
             point, both numbers, and the first node whose own rule disagrees (if one does).
-        TypeError, ValueError: a bad argument (the message names it), or ``f`` returns something
-            other than Values and numbers.
+        TypeError, ValueError: a bad argument (the message names it), ``f`` returns something
+            other than Values and numbers, or a different number of them at another point.
 
     >>> check_grads(lambda x, w: (x * w).tanh(), (0.5, -1.5))
     True
