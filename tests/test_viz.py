@@ -671,3 +671,58 @@ def test_the_viz_modules_import_only_what_every_drawing_needs():
                 assert node.module in light, (path.name, ast.unparse(node))
     code = "import sys, autograd_engine; print('graphviz' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def drawn_nodes(order, visible, group_of):
+    """DOT nodes of a drawing counted one by one: values, op nodes, "+k hidden" markers, group boxes."""
+    n = sum(1 for v in order if v in visible and v not in group_of)
+    n += sum(1 for v in order if v in visible and v not in group_of and not v.is_leaf)
+    n += sum(1 for v in order if v in visible and v not in group_of and not v.is_leaf
+             and any(p not in visible for p in v.parents))
+    return n + len({group_of[v] for v in order if v in visible and v in group_of})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 30), st.integers(0, 2**32 - 1), st.booleans())
+def test_the_node_count_of_every_depth_is_what_drawing_that_depth_takes(size, seed, grouped):
+    from autograd_engine.viz import dot
+
+    rng = np.random.default_rng(seed)
+    nodes = [Value(float(rng.normal()), f"{'ab'[i % 2]}{i}") for i in range(3)]
+    for _ in range(size):
+        i, j = rng.integers(len(nodes), size=2)
+        nodes.append(nodes[i] * nodes[j] if rng.random() < 0.5 else (nodes[i] + nodes[j]).tanh())
+    root = nodes[-1]
+    order = topological_order(root)
+    group_of = {v: v.label[0] for v in order if grouped and v.label}
+    dist = dot._distances(root)
+    counts = dot._counts_by_depth(order, dist, group_of)
+    assert counts == [drawn_nodes(order, {v for v in order if dist[v] <= d}, group_of) for d in range(len(counts))]
+
+
+@pytest.mark.slow  # 2 s
+def test_a_100_000_node_chain_is_drawn_without_recursion_and_within_max_nodes():
+    y = Value(0.5, "x")
+    for i in range(50_000):
+        y = y * 1.0001 if i % 2 else y + 0.1  # 100,001 values with the constants
+    src = to_dot(y, max_nodes=300)
+    nodes = parse(src)[0]
+    assert 250 < len(nodes) <= 300 and "of 100,001 values" in src
+
+
+def test_a_step_drawing_runs_the_sweep_only_up_to_its_step(monkeypatch):
+    from autograd_engine.viz import sweep
+
+    taken = []
+
+    def counted(root):
+        for step in ae.backward_steps(root):
+            taken.append(step.index)
+            yield step
+
+    monkeypatch.setattr(sweep, "backward_steps", counted)
+    y = Value(0.5, "x")
+    for _ in range(1000):
+        y = y.tanh()
+    assert "step 3 of 1001: " in to_dot(y, step=3, max_nodes=50)
+    assert taken == [1, 2, 3]

@@ -245,21 +245,36 @@ def _distances(root: Value) -> dict[Value, int]:
     return dist
 
 
-def _count(order: list[Value], visible: set[Value], group_of: dict[Value, str]) -> int:
-    """DOT nodes needed: values, op nodes, group boxes and "hidden" markers."""
-    n, groups = 0, set()
+def _counts_by_depth(order: list[Value], dist: dict[Value, int], group_of: dict[Value, str]) -> list[int]:
+    """DOT nodes needed to draw the nodes within ``d`` steps of the root, for every ``d``, in one pass.
+
+    Values, op nodes, group boxes and "+k hidden" markers: a value adds its node (and its op's) from
+    its own depth on, a group box counts from its nearest member's depth, and an op with an input
+    deeper than ``d`` carries a marker for the depths from its own up to just before that input's.
+    """
+    deepest = max(dist.values())
+    added = [0] * (deepest + 2)  # a difference array: count(d) = sum(added[:d + 1])
+    group_depth: dict[str, int] = {}
     for v in order:
-        if v not in visible:
-            continue
+        d = dist[v]
         if v in group_of:
-            groups.add(group_of[v])
+            key = group_of[v]
+            group_depth[key] = min(group_depth.get(key, d), d)
             continue
-        n += 1
+        added[d] += 1
         if not v.is_leaf:
-            n += 1
-            if any(p not in visible for p in parents_of(v)):
-                n += 1
-    return n + len(groups)
+            added[d] += 1
+            farthest = max(dist[p] for p in parents_of(v))
+            if farthest > d:
+                added[d] += 1
+                added[farthest] -= 1
+    for d in group_depth.values():
+        added[d] += 1
+    counts, total = [], 0
+    for d in range(deepest + 1):
+        total += added[d]
+        counts.append(total)
+    return counts
 
 
 def _select(root: Value, max_nodes: int, depth: int | None, group_by: Any) -> _Scene:
@@ -272,36 +287,31 @@ def _select(root: Value, max_nodes: int, depth: int | None, group_by: Any) -> _S
             if key is not None:
                 group_of[v] = str(key)
     scene = _Scene(order, set(order), group_of)
-    if depth is None and _count(order, scene.visible, group_of) <= max_nodes:
-        return scene
     dist = _distances(root)
-    lo, hi = 0, max(dist.values()) if depth is None else min(depth, max(dist.values()))
-
-    def visible_at(d: int) -> set[Value]:
-        return {v for v in order if dist[v] <= d}
-
-    # the largest depth <= hi whose drawing fits max_nodes (depth 0 is drawn even if it does not)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if _count(order, visible_at(mid), group_of) <= max_nodes:
-            lo = mid
-        else:
-            hi = mid - 1
-    scene.visible = visible_at(lo)
+    counts = _counts_by_depth(order, dist, group_of)
+    deepest = len(counts) - 1
+    if depth is None and counts[deepest] <= max_nodes:
+        return scene
+    # the largest depth whose drawing fits max_nodes (depth 0 is drawn even if it does not)
+    limit = deepest if depth is None else min(depth, deepest)
+    chosen = max((d for d in range(limit + 1) if counts[d] <= max_nodes), default=0)
+    scene.visible = {v for v in order if dist[v] <= chosen}
     hidden = len(order) - len(scene.visible)
     if hidden:
-        scene.notes.append(f"showing the {len(scene.visible):,} of {len(order):,} values within {lo} steps of the "
-                           f"root; {hidden:,} hidden (raise max_nodes, pass depth= or group_by=)")
+        scene.notes.append(f"showing the {len(scene.visible):,} of {len(order):,} values within {chosen} steps of "
+                           f"the root; {hidden:,} hidden (raise max_nodes, pass depth= or group_by=)")
     return scene
 
 
 def _step_state(root: Value, step: Any) -> SweepState:
-    """The sweep as it stands after ``step`` steps (a copy)."""
+    """The sweep as it stands after ``step`` steps (a copy); the sweep stops there."""
     step = as_int(step, "step", minimum=0)
     for state in sweep_states(root):
+        if step > state.total:
+            raise ValueError(f"step must be between 0 and {state.total} (the number of nodes), got {step}")
         if state.step == step:
             return state.copy()
-    raise ValueError(f"step must be between 0 and {state.total} (the number of nodes), got {step}")
+    raise AssertionError("unreachable: the sweep has a step for every node")
 
 
 def _grads(grads: Any, step: Any) -> dict[Value, float] | None:

@@ -140,10 +140,10 @@ def sweep_states(root: Value) -> Iterator[SweepState]:
     for v in order:
         for p in set(parents_of(v)):
             waiting[p] += 1
-    steps: list[BackwardStep] = list(backward_steps(root))
-    state = SweepState(0, len(steps), None, {root: 1.0}, {root} | {v for v in order if waiting[v] == 0}, root=root)
+    # one step per node of the topological order; the steps are made as they are asked for
+    state = SweepState(0, len(order), None, {root: 1.0}, {root} | {v for v in order if waiting[v] == 0}, root=root)
     yield state
-    for s in steps:
+    for s in backward_steps(root):
         v = s.node
         state.step, state.node, state.changed, state.last = s.index, v, [v], s
         state.sent[v] = [float(d) for _, d in s.contributions]
