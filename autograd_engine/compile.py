@@ -126,6 +126,22 @@ def _sigmoid_np(x: Any) -> Any:
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _relu_np(x: Any, out: Any = None) -> Any:
+    # maximum(x, 0) is branch-free (np.where on mixed signs is several times slower); it gives 0.0
+    # for -0.0 and nan for nan, as the float rule does
+    return _np().maximum(x, 0.0, out=out)
+
+
+_relu_np.takes_out = True  # type: ignore[attr-defined]
+
+
+def _relu_vjp_np(g: Any, x: Any, out: Any) -> Any:
+    np = _np()
+    if np.isfinite(g).all():  # g times a 0/1 mask: branch-free, and exactly the rule for finite g
+        return g * (x > 0)
+    return np.where(x > 0, g, 0.0)  # where x <= 0 the rule sends 0 even for an infinite or nan g
+
+
 def _pow_vjp_np(g: Any, x: Any, y: Any, out: Any) -> Any:
     np = _np()
     dx = np.where((y == 0) & ((x == 0) | np.isnan(x)), 0.0, g * y * np.power(x, y - 1))
@@ -186,7 +202,7 @@ def _build_batched() -> dict[str, BatchedOp]:
         "sqrt": BatchedOp(np.sqrt, lambda g, x, out: g / (2 * out)),
         "tanh": BatchedOp(np.tanh, lambda g, x, out: g * (1 - out * out)),
         "sigmoid": BatchedOp(_sigmoid_np, lambda g, x, out: g * out * (1 - out)),
-        "relu": BatchedOp(lambda x: np.where(x <= 0, 0.0, x), lambda g, x, out: np.where(x > 0, g, 0.0)),
+        "relu": BatchedOp(_relu_np, _relu_vjp_np),
         "leaky_relu": BatchedOp(lambda x, c: np.where(x > 0, x, c * x),
                                 lambda g, x, c, out: np.where(x > 0, g, g * c)),
         "softplus": BatchedOp(lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
@@ -1067,7 +1083,7 @@ def _make_step(op: Op, c: Any, rule: BatchedOp, batched: bool, out: slice, slot_
         n_slots = len(idx)
         accs = [_accumulator(src[j], idx[j], unique[j], batched) if slot_needs and slot_needs[j] else None
                 for j in range(n_slots)]
-        ufunc = isinstance(rule.forward, np.ufunc)
+        ufunc = isinstance(rule.forward, np.ufunc) or getattr(rule.forward, "takes_out", False)
 
         def operands(s: Any, b: Any) -> list[Any]:
             bufs = (s, b)

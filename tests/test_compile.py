@@ -228,6 +228,16 @@ def _agree(op, rule, rng, sample_args):
         close(grads[:, b], call_vjp(op, g[0, b], args, want, c))
 
 
+def test_relu_batched_rules_keep_the_float_rules_edge_cases():
+    rule = BATCHED["relu"]
+    x = np.array([[-1.0, 1.0, math.nan, -0.0, 0.0]])
+    out = rule.forward(x)
+    assert [call_forward(OPS["relu"], [v]) for v in x[0]] == pytest.approx(list(out[0]), nan_ok=True)
+    g = np.array([[math.inf, math.inf, math.inf, math.nan, 1.0]])
+    want = [call_vjp(OPS["relu"], gv, [xv], ov)[0] for gv, xv, ov in zip(g[0], x[0], out[0])]
+    assert list(rule.vjp(g, x, out)[0]) == pytest.approx(want, nan_ok=True)
+
+
 def test_an_op_without_a_numpy_rule_runs_element_by_element(fresh_ops, rng):
     from conftest import sample_args
 
