@@ -355,6 +355,9 @@ def train_compiled(model: Module, X: np.ndarray, targets: np.ndarray, *, loss_na
                 if observed:
                     _write_back(everything, w, g)
                 sched.step()
+                if observed:  # it may have written .data or .grad (shrunk the weights ...): go on from those
+                    w[:] = [p.data for p in everything]
+                    g[:] = [float(p.grad) for p in everything]
     finally:
         _write_back(everything, w, g)
 
@@ -431,6 +434,12 @@ def _torch_class(torch: Any) -> Any:
             return self._functions[n_features]
 
         def forward(self, x: Any) -> Any:
+            if not isinstance(x, torch.Tensor):
+                array = np.asarray(x) if isinstance(x, (list, tuple, np.ndarray)) else None
+                if array is None or array.dtype.kind not in "iuf":
+                    raise TypeError(f"x must be a tensor or array of numbers of shape (batch, features) or "
+                                    f"(features,), got {describe(x)}")
+                x = array
             x = torch.as_tensor(x, dtype=torch.float64)
             if x.dim() not in (1, 2):
                 raise ValueError(f"x must be a tensor of shape (batch, features) or (features,), "

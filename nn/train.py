@@ -233,7 +233,7 @@ def predict(model: Module | Callable[..., Any], X: Any, *, compile: bool | None 
     if isinstance(model, Module):
         model.eval()
     try:
-        if use is not False and isinstance(model, Module):
+        if use is not False and isinstance(model, Module) and array.shape[1]:  # no features: nothing to trace
             try:
                 return compiled_model(model, array.shape[1])(array)
             except TracerError:

@@ -255,6 +255,12 @@ ERROR_CASES = [
      r"compile must be a bool \(True or False\), got str 'no'"),
     ("predict-compile-float", lambda: predict(MLP(2, [3, 1], seed=0), X2, compile=1.0), TypeError,
      r"compile must be a bool .*got float 1\.0"),
+    ("to_torch-forward-none", lambda: nn.to_torch(MLP(2, [3, 1], seed=0))(None), TypeError,
+     r"x must be a tensor or array of numbers of shape \(batch, features\) or \(features,\), got NoneType None"),
+    ("to_torch-forward-str", lambda: nn.to_torch(MLP(2, [3, 1], seed=0))("12"), TypeError,
+     r"x must be a tensor or array of numbers .*got str '12'"),
+    ("predict-compile-zero-features", lambda: predict(MLP(2, [3, 1], seed=0), np.zeros((3, 0)), compile=True),
+     ValueError, r"MLP expects 2 inputs, got 0"),
 ]
 
 
@@ -262,3 +268,32 @@ def test_numpy_bools_are_bools():
     model = MLP(2, [3, 1], seed=0)
     assert predict(model, X2, compile=np.bool_(True)).shape == (23,)
     assert len(fit_compiled(compile=np.bool_(True))) == 1
+
+
+def test_a_schedule_that_changes_the_parameters_is_seen_by_the_next_epoch():
+    # a schedule of one's own may write .data and .grad (shrink the weights, clear the gradients):
+    # the compiled fit reads them back before the next epoch, as the scalar loop does
+    class Shrink:
+        def __init__(self, optimizer, model):
+            self.optimizer, self.model = optimizer, model
+
+        def step(self):
+            for p in self.model.parameters():
+                p.data *= 0.5
+                p.grad = 0.25
+
+    runs = []
+    for compile in (False, True):
+        model = MLP(2, [4, 1], seed=2)
+        opt = SGD(model.layers[1].parameters(), lr=0.2)  # the first layer's gradients accumulate
+        history = fit(model, X2, Y2, loss="hinge", optimizer=opt, epochs=3, batch_size=10, progress=False,
+                      compile=compile, schedule=lambda o, m=model: Shrink(o, m))
+        runs.append((history.loss, [(p.data, p.grad) for p in model.parameters()]))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-9)
+    np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=1e-9, atol=1e-12)
+
+
+def test_predict_of_samples_without_features_says_what_the_model_expects():
+    for compile in (None, False):
+        with pytest.raises(ValueError, match=r"MLP expects 2 inputs, got 0"):
+            predict(MLP(2, [3, 1], seed=0), np.zeros((3, 0)), compile=compile)
