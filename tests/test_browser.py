@@ -11,7 +11,8 @@ import shutil
 import pytest
 from chromium import Browser, find_chromium
 
-from autograd_engine import Value, save_html
+from autograd_engine import Value, backward_steps, save_html, topological_order
+from autograd_engine.viz import format_number, local_derivatives
 
 CHROMIUM = find_chromium()
 if CHROMIUM is None and os.environ.get("CI", "").lower() == "true":
@@ -45,10 +46,37 @@ EDGE_TEXT = """[...document.querySelectorAll('#ae-graph g.edge')].map(g => [...g
   .map(t => t.textContent).join(' ').trim()).filter(t => t)"""
 
 
+GRADS_BY_ID = """Object.fromEntries([...document.querySelectorAll('#ae-graph g.node')].filter(g => g.id.startsWith('v'))
+  .map(g => [g.id, [...g.querySelectorAll('text')].pop().textContent]))"""
+EDGES_BY_ID = """Object.fromEntries([...document.querySelectorAll('#ae-graph g.edge')].filter(g => /^e\\d+_\\d+$/.test(g.id))
+  .map(g => [g.id, [...g.querySelectorAll('text')].map(t => t.textContent).join(' ').trim()]))"""
+
+
+def engine_states(root):
+    """What the page must show after each step, from the engine's own backward_steps: node and edge texts by id."""
+    order = topological_order(root)
+    ids = {v: f"v{i}" for i, v in enumerate(order)}
+    grads, sent = {root: 1.0}, {}
+    states = []
+    for step in [None, *backward_steps(root)]:
+        if step is not None:
+            for i, (p, d) in enumerate(step.contributions):
+                grads[p] = grads.get(p, 0.0) + float(d)
+                sent[f"e{ids[step.node][1:]}_{i}"] = float(d)
+        edges = {}
+        for v in order:
+            for i, local in enumerate(local_derivatives(v)):
+                e = f"e{ids[v][1:]}_{i}"
+                edges[e] = f"∂ {format_number(local)}" + (f" g·∂ {format_number(sent[e])}" if e in sent else "")
+        states.append(({ids[v]: f"grad {format_number(grads.get(v, 0.0))}" for v in order}, edges))
+    return states
+
+
 def snapshot(browser):
     return {"step": browser.evaluate("document.body.getAttribute('data-step')"),
             "line": browser.evaluate("document.getElementById('ae-line').textContent"),
             "nodes": browser.evaluate(NODE_TEXT), "edges": sorted(browser.evaluate(EDGE_TEXT)),
+            "grads": browser.evaluate(GRADS_BY_ID), "edges_by_id": browser.evaluate(EDGES_BY_ID),
             "dashed": browser.evaluate("document.querySelectorAll('#ae-graph [stroke-dasharray]').length"),
             "yellow": browser.evaluate("[...document.querySelectorAll('#ae-graph g.node')]"
                                        ".filter(g => g.querySelector('[fill=\"#fff1b8\"]')).map(g => g.id)")}
@@ -71,6 +99,7 @@ def test_arrow_keys_step_backward_offline(browser, renderer, tmp_path):
         browser.press("ArrowRight")
         states.append(snapshot(browser))
     assert [s["step"] for s in states] == [str(k) for k in range(11)]
+    assert [(s["grads"], s["edges_by_id"]) for s in states] == engine_states(o)  # every number, every step
     order = [f"v{9 - i}" for i in range(10)]  # the sweep runs the topological order backwards
     assert [s["yellow"] for s in states] == [[]] + [[v] for v in order]  # one node a step, the one it names
     assert states[1]["line"] == ("step 1 of 10: o is the root, grad 1 (the seed). "
