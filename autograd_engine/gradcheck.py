@@ -180,6 +180,8 @@ def _validate(f: Any, inputs: Any, eps: Any = 1.0, atol: Any = 0.0, rtol: Any = 
         raise ValueError("inputs must not be empty, got an empty sequence")
     xs = []
     for i, x in enumerate(inputs):
+        if type(x).__name__ == "ndarray" and x.ndim == 0:  # a 0-d array is one number (or Value)
+            x = x[()]
         if isinstance(x, Value):
             x = x.data
         elif not is_real(x):
@@ -548,6 +550,7 @@ def _as_arguments(args: Any) -> list[Any]:
 def _flatten_arguments(arguments: list[Any]) -> tuple[list[float], Callable[[list[Any]], list[Any]]]:
     """The numbers of ``arguments`` in order, and the function that puts Values back in their places."""
     flat: list[float] = []
+    inside: list[int] = []  # the ids of the lists being walked, outermost first
 
     def walk(a: Any, name: str) -> Any:
         if isinstance(a, Value):
@@ -555,12 +558,18 @@ def _flatten_arguments(arguments: list[Any]) -> tuple[list[float], Callable[[lis
         if is_real(a):
             flat.append(as_real(a, name, finite=True))
             return None
-        if type(a).__name__ == "ndarray":
-            import numpy as np
+        if type(a).__name__ == "ndarray" or isinstance(a, (list, tuple)):
+            _check_nesting(a, name, inside)
+            inside.append(id(a))
+            if type(a).__name__ == "ndarray":
+                import numpy as np
 
-            return ("array", a.shape, [walk(a[i], f"{name}[{', '.join(map(str, i))}]") for i in np.ndindex(a.shape)])
-        if isinstance(a, (list, tuple)):
-            return (type(a), [walk(x, f"{name}[{i}]") for i, x in enumerate(a)])
+                shape = ("array", a.shape, [walk(a[i], f"{name}[{', '.join(map(str, i))}]")
+                                            for i in np.ndindex(a.shape)])
+            else:
+                shape = (type(a), [walk(x, f"{name}[{i}]") for i, x in enumerate(a)])
+            inside.pop()
+            return shape
         raise TypeError(f"{name} must be a number, a Value, a list of them or a NumPy array, got {describe(a)}")
 
     shapes = [walk(a, f"args[{i}]") for i, a in enumerate(arguments)]
@@ -586,15 +595,30 @@ def _flatten_arguments(arguments: list[Any]) -> tuple[list[float], Callable[[lis
     return flat, rebuild
 
 
+#: The deepest nesting of lists and tuples ``check_grads`` follows in its arguments and in ``f``'s output.
+MAX_NESTING = 100
+
+
+def _check_nesting(items: Any, name: str, inside: Sequence[int]) -> None:
+    """A ValueError when ``items`` (a list, tuple or array) holds itself or lies more than MAX_NESTING deep."""
+    if id(items) in inside:
+        kind = "NumPy array" if type(items).__name__ == "ndarray" else type(items).__name__
+        raise ValueError(f"{name} is a {kind} that holds itself")
+    if len(inside) >= MAX_NESTING:
+        raise ValueError(f"{name[:60]}... nests lists or tuples more than {MAX_NESTING} deep")
+
+
 def _flat_outputs(result: Any) -> list[Value]:
     outs: list[Value] = []
-    stack = [("f's output", result)]
+    stack: list[tuple[str, Any, tuple[int, ...]]] = [("f's output", result, ())]
     while stack:
-        name, item = stack.pop()
+        name, item, inside = stack.pop()
         if type(item).__name__ == "ndarray":
             item = list(item.ravel())
         if isinstance(item, (list, tuple)):
-            stack.extend(reversed([(f"{name}[{i}]", x) for i, x in enumerate(item)]))
+            _check_nesting(item, name, inside)
+            within = (*inside, id(item))
+            stack.extend(reversed([(f"{name}[{i}]", x, within) for i, x in enumerate(item)]))
         elif isinstance(item, Value):
             outs.append(item)
         elif is_real(item):

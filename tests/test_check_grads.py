@@ -169,6 +169,24 @@ def _f(x):
     return x * x
 
 
+def _holding_itself(x):
+    items = [x]
+    items.append(items)
+    return items
+
+
+def _array_holding_itself():
+    items = np.empty(2, dtype=object)
+    items[0], items[1] = 1.0, items
+    return items
+
+
+def _nested(x, depth):
+    for _ in range(depth):
+        x = [x]
+    return x
+
+
 ERROR_CASES = [
     ("check_grads-f-none", lambda: check_grads(None, (1.0,)), TypeError, r"^f must be callable, got NoneType None$"),
     ("check_grads-args-none", lambda: check_grads(_f, None), TypeError,
@@ -217,6 +235,16 @@ ERROR_CASES = [
      r"^f must return a Value, a number, or a list or NumPy array of them; f's output is generator"),
     ("check_grads-f-output-count-changes", lambda: check_grads(lambda x: [x] * (1 if x.data > 1 else 2), 1.0),
      ValueError, r"^f must return as many outputs at every point: 2 at args, 1 at args \+ eps · direction$"),
+    ("check_grads-args-a-list-holding-itself", lambda: check_grads(_f, (_holding_itself(1.0),)), ValueError,
+     r"^args\[0\]\[1\] is a list that holds itself$"),
+    ("check_grads-args-an-array-holding-itself", lambda: check_grads(_f, (_array_holding_itself(),)), ValueError,
+     r"^args\[0\]\[1\] is a NumPy array that holds itself$"),
+    ("check_grads-args-nested-too-deep", lambda: check_grads(_f, (_nested(1.0, 3000),)), ValueError,
+     r"^args\[0\]\[0\]\[0\].* nests lists or tuples more than 100 deep$"),
+    ("check_grads-f-returns-a-list-holding-itself", lambda: check_grads(_holding_itself, 1.0), ValueError,
+     r"^f's output\[1\] is a list that holds itself$"),
+    ("check_grads-f-returns-nested-too-deep", lambda: check_grads(lambda x: _nested(x, 3000), 1.0), ValueError,
+     r"^f's output\[0\]\[0\].* nests lists or tuples more than 100 deep$"),
     ("check_grads-modes-none", lambda: check_grads(_f, 1.0, modes=None), TypeError,
      r"^modes must be a tuple of 'fwd' and/or 'rev'.*got NoneType None$"),
     ("check_grads-eps-zero", lambda: check_grads(_f, 1.0, eps=0), ValueError,

@@ -183,6 +183,11 @@ def test_a_rule_off_by_a_thousandth_fails_and_so_does_a_second_derivative_off_by
         gradgradcheck(lambda x: sin_second_off(x), [0.3])
 
 
+def test_zero_dimensional_arrays_are_numbers_in_a_point():
+    assert gradcheck(lambda x, y: x * y, [np.array(2.0), np.float32(3.0)])
+    assert (numerical_jacobian(lambda x, y: x * y, (np.array(2.0), 3)).round(6) == [[3.0, 2.0]]).all()
+
+
 def test_f_may_return_a_numpy_array_of_values_as_its_outputs():
     assert gradcheck(lambda x, y: np.array([x * y, x + y]), np.array([0.5, 2.0]))
     assert gradcheck(lambda x, y: np.array([[x * y], [x + y]]), [0.5, 2.0])
