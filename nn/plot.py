@@ -48,8 +48,12 @@ def _classes(scores: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def plot_decision_boundary(model: Any, X: Any, y: Any, *, ax: Axes | None = None, resolution: int = 120,
-                           threshold: float | None = None, title: str | None = None) -> Figure:
+                           threshold: float | None = None, title: str | None = None, xlabel: str = "feature 1",
+                           ylabel: str = "feature 2") -> Figure:
     """The model's decision regions over the plane with the data on top; returns the Figure.
+
+    The axes are labelled (``xlabel``, ``ylabel``) and a legend names each class's colour by
+    its label in ``y``.
 
     The grid (``resolution ** 2`` points, 14,400 by default) goes through :func:`predict`'s
     default: a Module whose forward pass traces is evaluated as one compiled batch (a few
@@ -64,9 +68,11 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, ax: Axes | None = None
         threshold: where a single output switches class (a finite number); by default 0.5 for
             a model with a sigmoid output, else 0 (scores and logits).
         title: the axes' title (default: the accuracy on ``X, y``).
+        xlabel, ylabel: the names of the two features (default "feature 1", "feature 2").
 
     Raises:
-        TypeError: an argument of the wrong type (``model`` not callable, ``X`` not numbers ...).
+        TypeError: an argument of the wrong type (``model`` not callable, ``X`` not numbers, a
+            label that is not a str ...).
         ValueError: ``X`` is not of shape (n, 2) or empty, ``y`` does not match it, ``resolution``
             or ``threshold`` out of range.
     """
@@ -89,6 +95,9 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, ax: Axes | None = None
     resolution = as_int(resolution, "resolution", minimum=2, maximum=MAX_RESOLUTION)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {describe(title)}")
+    for name, text in (("xlabel", xlabel), ("ylabel", ylabel)):
+        if not isinstance(text, str):
+            raise TypeError(f"{name} must be a str, got {describe(text)}")
     if threshold is None:
         config = model.config() if hasattr(model, "config") else None
         threshold = 0.5 if config and config.get("output_activation") == "sigmoid" else 0.0
@@ -100,13 +109,21 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, ax: Axes | None = None
     labels = np.unique(y)
     y_index = np.searchsorted(labels, y) if len(labels) > 2 else (y == labels[-1]).astype(int)
     right = (_classes(predict(model, X), threshold) == y_index).mean()
+    from matplotlib.lines import Line2D
+
     fig, ax = _figure(ax)
     k = max(len(labels), int(grid.max()) + 1)
     ax.contourf(xx, yy, grid, levels=np.arange(k + 1) - 0.5, cmap="Spectral", alpha=0.35)
-    ax.scatter(X[:, 0], X[:, 1], c=y_index, cmap="Spectral", vmin=0, vmax=k - 1, s=22, edgecolors="k",
-               linewidths=0.5)
+    points = ax.scatter(X[:, 0], X[:, 1], c=y_index, cmap="Spectral", vmin=0, vmax=k - 1, s=22, edgecolors="k",
+                        linewidths=0.5)
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=6, markeredgecolor="k", markeredgewidth=0.5,
+                      markerfacecolor=points.cmap(points.norm(i)), label=str(label))
+               for i, label in enumerate(labels.tolist())]
+    ax.legend(handles=handles, title="class", loc="best", fontsize="small")
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title if title is not None else f"decision boundary (accuracy {right:.1%})")
     return fig
 
@@ -114,6 +131,8 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, ax: Axes | None = None
 def plot_history(history: History | dict[str, list[Any]], *, ax: Axes | None = None, label: str | None = None,
                  log: bool = False) -> Figure:
     """Loss per epoch (and accuracy on a second axis, when recorded and no ``label`` is given); returns the Figure.
+
+    The legend names the curves: ``label`` (default "loss") and, when drawn, "accuracy".
 
     Args:
         history: what ``fit`` (or ``nn.eqprop.train``) returned, or its ``as_dict()``.
@@ -150,11 +169,11 @@ def plot_history(history: History | dict[str, list[Any]], *, ax: Axes | None = N
     if log:
         ax.set_yscale("log")
     acc = [a for a in data.get("accuracy", []) if a is not None]
+    handles = ax.get_lines()
     if acc and len(acc) == len(epochs) and label is None:
         twin = ax.twinx()
-        twin.plot(epochs, acc, color="tab:green", label="accuracy")
+        handles += twin.plot(epochs, acc, color="tab:green", label="accuracy")
         twin.set_ylabel("accuracy")
         twin.set_ylim(0, 1.05)
-    if label is not None:
-        ax.legend()
+    ax.legend(handles=handles, loc="best")
     return fig

@@ -108,6 +108,10 @@ ERROR_CASES = [
      "ax must be matplotlib Axes or None, got str 'left'"),
     ("plot-decision-boundary-title-number", lambda: boundary(title=3), TypeError,
      "title must be a str or None, got int 3"),
+    ("plot-decision-boundary-xlabel-number", lambda: boundary(xlabel=1), TypeError,
+     "xlabel must be a str, got int 1"),
+    ("plot-decision-boundary-ylabel-none", lambda: boundary(ylabel=None), TypeError,
+     "ylabel must be a str, got NoneType None"),
     ("plot-history-list", lambda: plot_history([1, 2]), TypeError, "history must be a History"),
     ("plot-history-loss-strings", lambda: plot_history({"loss": ["a"]}), TypeError,
      r"history\['loss'\] must be a list of numbers"),
@@ -129,3 +133,21 @@ def test_numpy_scalars_and_string_labels():
     assert fig.axes[0].get_title().startswith("decision boundary")
     fig = plot_history({"loss": [np.float32(1.0)], "accuracy": [None]}, log=np.bool_(True))
     assert fig.axes[0].get_yscale() == "log"
+
+
+def test_every_figure_is_readable_without_the_text():
+    # a boundary plot names its axes and its classes; a history plot has a legend with or without a label
+    labels = np.array(["a", "b"] * 5)
+    ax = boundary(y=labels).axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("feature 1", "feature 2")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    ax = boundary(xlabel="x₁", ylabel="x₂").axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x₁", "x₂")
+    X3, y3 = make_spirals(30, 3, seed=0)
+    ax = plot_decision_boundary(MLP(2, [4, 3], seed=0), X3, y3, resolution=6).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["0", "1", "2"]
+    fig = plot_history({"loss": [1.0, 0.5], "accuracy": [0.5, 0.75]})
+    legend = fig.axes[0].get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["loss", "accuracy"]
+    legend = plot_history({"loss": [1.0, 0.5]}).axes[0].get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["loss"]
