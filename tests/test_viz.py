@@ -726,3 +726,9 @@ def test_a_step_drawing_runs_the_sweep_only_up_to_its_step(monkeypatch):
         y = y.tanh()
     assert "step 3 of 1001: " in to_dot(y, step=3, max_nodes=50)
     assert taken == [1, 2, 3]
+
+
+def test_a_drawing_reads_as_what_it_is_in_plain_text():
+    a = Value(2.0, "a")
+    assert repr(draw_dot(a * a)) == "<drawing of 2 values: .source is its DOT text, .pipe() renders it>"
+    assert repr(draw_dot(a)) == "<drawing of 1 value: .source is its DOT text, .pipe() renders it>"

@@ -551,6 +551,10 @@ def _digraph_class() -> type:
 
         node_ids: dict[Value, str]
 
+        def __repr__(self) -> str:
+            drawn = len(getattr(self, "node_ids", {}))
+            return f"<drawing of {drawn} value{'s' * (drawn != 1)}: .source is its DOT text, .pipe() renders it>"
+
         def pipe(self, *args: Any, **kwargs: Any) -> Any:
             _require_dot()
             try:
