@@ -1218,6 +1218,16 @@ def trace(f: Callable[..., Any], *example_inputs: Any) -> Program:
         raise TracerError(f"{user_location()}: trace() called inside a traced function; trace the outer function "
                           f"only (its program contains everything the inner one computes)")
     names = _input_names(f, len(example_inputs))
+    with _TRACE_LOCK:  # traces that share input Values (a model's parameters) must not interleave
+        return _trace(f, names, example_inputs)
+
+
+#: One trace at a time: a trace marks its input Values as traced until it ends.
+_TRACE_LOCK = threading.Lock()
+
+
+def _trace(f: Callable[..., Any], names: list[str], example_inputs: tuple[Any, ...]) -> Program:
+    outer = current_mode.get()
     tracer = _Tracer()
     args: list[Any] = []
     sizes: list[int | None] = []
@@ -1298,7 +1308,7 @@ def _record(f: Callable[..., Any], names: list[str], sizes: list[int | None], fl
     index: dict[int, int] = {}
     order: list[Value] = []
     for leaf in leaves:
-        if not isinstance(leaf, Value) or id(leaf) in inputs or type(leaf) is not TracedValue or id(leaf) in index:
+        if not _is_operation(leaf, inputs) or id(leaf) in index:
             continue
         stack: list[tuple[Value, bool]] = [(leaf, False)]
         while stack:  # depth-first, each node listed after all of its inputs
@@ -1311,7 +1321,7 @@ def _record(f: Callable[..., Any], names: list[str], sizes: list[int | None], fl
                 continue
             stack.append((v, True))
             for p in reversed(parents_of(v)):
-                if id(p) not in inputs and type(p) is TracedValue and id(p) not in index:
+                if _is_operation(p, inputs) and id(p) not in index:
                     stack.append((p, False))
 
     def ref(v: Any) -> Ref:
@@ -1325,6 +1335,14 @@ def _record(f: Callable[..., Any], names: list[str], sizes: list[int | None], fl
 
     nodes = [_Node(v._fn, [ref(p) for p in parents_of(v)], param_of(v)) for v in order]
     return Program(f, names, sizes, len(flat), nodes, structure, [ref(v) for v in leaves], output_names)
+
+
+def _is_operation(v: Any, inputs: dict[int, int]) -> bool:
+    """True for a node of the program: made by an op from this trace's inputs (anything else is a constant).
+
+    A traced leaf that is not an input (a Value another thread is tracing at the same time) is a constant.
+    """
+    return type(v) is TracedValue and v._fn is not None and id(v) not in inputs
 
 
 def _flatten(out: Any, path: str, leaves: list[Any], names: list[str]) -> Any:

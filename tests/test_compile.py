@@ -452,6 +452,32 @@ def test_calls_from_eight_threads_agree():
         assert np.array_equal(o, wo) and np.array_equal(g, wg)
 
 
+def test_traces_from_several_threads_over_shared_parameters_agree():
+    params = [Value(v) for v in np.linspace(-1, 1, 6)]
+
+    def f(p, x):
+        return ae.tanh(ae.dot(p[:2], x) + p[2]) * p[3] + ae.relu(ae.dot(p[4:], x))
+
+    progs = [None] * 6
+
+    def work(k):
+        progs[k] = trace(f, params, [0.1 * k, 0.2])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    x = np.array([[0.5, -1.0], [2.0, 0.3]])
+    p = np.linspace(-1, 1, 6)
+    want = progs[0].value_and_grad(p, x)
+    for prog in progs:
+        assert prog.nodes == 7
+        got = prog.value_and_grad(p, x)
+        assert np.array_equal(got[0], want[0]) and all(np.array_equal(a, b) for a, b in zip(got[1], want[1]))
+    assert all(type(v) is Value for v in params)
+
+
 def test_repr_summary_and_to_dot():
     prog = trace(mlp([4, 4, 1]), [0.1, 0.2])
     assert repr(prog) == "<Program f(x): 26 nodes in 8 kernels, 1 output(s)>"
