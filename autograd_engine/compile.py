@@ -1196,6 +1196,8 @@ def trace(f: Callable[..., Any], *example_inputs: Any) -> Program:
             sequence of numbers (a vector input: ``f`` gets a list of Values). A Value (or a sequence holding
             Values) is used as that input itself, so ``f`` may reach it another way too (a model's
             parameters). The examples' numbers only fix the trace's path; the program is valid for any input.
+            Traces run one at a time (a lock), since a trace marks its input Values until it ends; the
+            programs themselves may be called from any number of threads at once.
 
     Returns:
         The :class:`Program`.
