@@ -274,7 +274,8 @@ def check_node_rule(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: fl
 
     Returns:
         The first disagreeing argument as a :class:`RuleMismatch`, or None when the rule
-        agrees (or the node is a leaf, or its forward is not finite within ``eps``: no evidence).
+        agrees (or the node is a leaf, or its forward is not finite within ``eps``, or it has a
+        kink there, see :func:`_kink`: no evidence).
 
     >>> check_node_rule(Value(2.0) * 3) is None
     True
@@ -292,8 +293,49 @@ def check_node_rule(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: fl
         numeric = (call_forward(fn, plus, c) - call_forward(fn, minus, c)) / (2 * eps)
         if not math.isfinite(numeric):
             continue  # the forward is not finite within eps of this input: no evidence against the rule
-        if not _close(rule[j], numeric, atol, rtol):
+        if not _close(rule[j], numeric, atol, rtol) and _slopes(node, j, eps) is None:
             return RuleMismatch(node, fn.name, j, rule[j], numeric)
+    return None
+
+
+#: One-sided slopes that differ by more than this (relative to the larger, or absolutely below 1) make a kink.
+_KINK = 1e-2
+
+
+def _slopes(node: Value, j: int, eps: float) -> tuple[float, float] | None:
+    """The slopes of ``node``'s op left and right of its input ``j``, when they differ (a kink); else None."""
+    fn, c = node._fn, node.param
+    args = [p.data for p in parents_of(node)]
+    at = call_forward(fn, args, c)
+    shifted = []
+    for step in (-eps, eps):
+        moved = list(args)
+        moved[j] += step
+        shifted.append(call_forward(fn, moved, c))
+    left, right = (at - shifted[0]) / eps, (shifted[1] - at) / eps
+    if not (math.isfinite(left) and math.isfinite(right)):
+        return None
+    return (left, right) if abs(left - right) > _KINK * max(1.0, abs(left), abs(right)) else None
+
+
+def _kink(outs: Sequence[Value], eps: float = 1e-6) -> str | None:
+    """Where the graph of ``outs`` is not differentiable: the first op whose one-sided slopes differ.
+
+    >>> _kink([Value(0.0).relu()])
+    "op 'relu' at its input(s) 0.0 has slope 0.0 on the left and 1.0 on the right of input 0"
+    >>> _kink([Value(0.5).relu()]) is None
+    True
+    """
+    for out in outs:
+        for node in topological_order(out):
+            for j in range(len(parents_of(node))):
+                slopes = _slopes(node, j, eps)
+                if slopes is not None:
+                    label = f" (label {node.label!r})" if node.label else ""
+                    inputs = ", ".join(repr(p.data) for p in parents_of(node))
+                    left, right = (float(f"{slope:.6g}") for slope in slopes)
+                    return (f"op {node.op!r}{label} at its input(s) {inputs} has slope {left!r} on the left and "
+                            f"{right!r} on the right of input {j}")
     return None
 
 
@@ -434,8 +476,11 @@ def _diagnose(outs: list[Value], a: float, n: float, eps: float, atol: float,
     mismatch = _first_rule_mismatch(outs, eps, atol, rtol)
     text = f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}" if mismatch else ""
     source = _first_non_finite(outs)
+    corner = _kink(outs, eps) if source is None else None
     if source is not None:
         text += f"\nf is not finite at this point: {source}"
+    elif corner is not None:
+        text += f"\nf is not differentiable at this point: {corner}; check at another point"
     elif not (_finite(a) and _finite(n)):
         text += ("\na derivative is not finite at this point: the point is at (or within eps of) the edge of an "
                  "op's domain; check at another point or with a smaller eps")

@@ -12,6 +12,7 @@ from autograd_engine import (
     Value,
     analytical_jacobian,
     apply,
+    check_grads,
     gradcheck,
     gradgradcheck,
     numerical_jacobian,
@@ -181,6 +182,17 @@ def test_a_rule_off_by_a_thousandth_fails_and_so_does_a_second_derivative_off_by
     assert gradcheck(lambda x: sin_second_off(x), [0.3])
     with pytest.raises(GradcheckError, match=r"^gradgradcheck failed"):
         gradgradcheck(lambda x: sin_second_off(x), [0.3])
+
+
+def test_at_a_kink_the_report_says_the_op_is_not_differentiable_there_and_blames_no_rule():
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: (x * 2).relu(), [0.0])
+    err = info.value
+    assert err.mismatch is None
+    assert str(err).endswith("\nf is not differentiable at this point: op 'relu' at its input(s) 0.0 has slope 0.0 "
+                             "on the left and 1.0 on the right of input 0; check at another point")
+    with pytest.raises(GradcheckError, match=r"op 'relu' at its input\(s\) 0.0 has slope"):
+        check_grads(lambda x: x.relu(), 0.0, order=1)
 
 
 def test_zero_dimensional_arrays_are_numbers_in_a_point():
