@@ -48,7 +48,8 @@ EDGE_TEXT = """[...document.querySelectorAll('#ae-graph g.edge')].map(g => [...g
 
 GRADS_BY_ID = """Object.fromEntries([...document.querySelectorAll('#ae-graph g.node')].filter(g => g.id.startsWith('v'))
   .map(g => [g.id, [...g.querySelectorAll('text')].pop().textContent]))"""
-EDGES_BY_ID = """Object.fromEntries([...document.querySelectorAll('#ae-graph g.edge')].filter(g => /^e\\d+_\\d+$/.test(g.id))
+EDGES_BY_ID = """Object.fromEntries([...document.querySelectorAll('#ae-graph g.edge')]
+  .filter(g => /^e\\d+_\\d+$/.test(g.id))
   .map(g => [g.id, [...g.querySelectorAll('text')].map(t => t.textContent).join(' ').trim()]))"""
 
 

@@ -142,7 +142,8 @@ def test_steps_of_nodes_not_drawn_are_folded_into_the_next_drawn_one():
     steps = StepThrough(y, renderer="browser", depth=3)
     data = page_data(steps.html())
     assert len(data["init"]) == 4 and len(steps) == 5  # the 4 drawn nodes, then the 17 hidden ones in one step
-    assert steps.sentences[-1].startswith("step 5 of 5: the last 17 steps of the sweep, of nodes not drawn")
+    assert steps.sentences[-1].startswith("step 5 of 5: the last 17 steps of the sweep, of nodes not drawn one by one "
+                                         "(the graph is cut by depth)")
     assert steps.sentences[4].endswith("(the sweep's step 4 of 21)")  # the page's step 4 is the sweep's step 4
     final = replay(data, len(steps))
     y.backward()
@@ -164,8 +165,8 @@ def test_on_a_cut_graph_the_sentences_count_the_steps_the_page_shows():
         assert sentence.startswith(f"step {k} of {len(steps)}: "), sentence
     assert steps.sentences[1].endswith("(the sweep's step 1 of 601)")
     assert steps.sentences[-1] == (f"step {len(steps)} of {len(steps)}: the last {601 - len(steps) + 1} steps of the "
-                                   f"sweep, of nodes not drawn (the graph is cut by depth): every gradient is now "
-                                   f"complete.")
+                                   f"sweep, of nodes not drawn one by one (the graph is cut by depth): every "
+                                   f"gradient is now complete.")
 
 
 def test_a_long_chain_is_swept_once_and_only_the_drawn_steps_are_put_in_words(monkeypatch):
@@ -181,6 +182,14 @@ def test_a_long_chain_is_swept_once_and_only_the_drawn_steps_are_put_in_words(mo
     vendored = len((Path(ae.__file__).parent / "viz" / "vendor" / "wasm-graphviz.js").read_bytes())
     assert len(steps.html().encode()) - vendored < 400_000  # bounded by max_nodes, not by the graph
     assert steps.sentences[1].endswith("(the sweep's step 1 of 5001)")
+
+
+def test_steps_of_nodes_in_group_boxes_are_said_to_be_grouped_not_cut():
+    x1, w1 = Value(2.0, "l.x1"), Value(-3.0, "l.w1")
+    y = (x1 * w1 + x1).tanh()
+    steps = StepThrough(y, renderer="browser", group_by="l.")
+    assert steps.sentences[-1] == ("step 4 of 4: the last 2 steps of the sweep, of nodes not drawn one by one "
+                                   "(collapsed into group boxes): every gradient is now complete.")
 
 
 def test_a_leaf_as_root_is_its_own_seed():

@@ -428,6 +428,7 @@ def build_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max
             g.node(marker, f"+{hidden} hidden", shape="plaintext", fontcolor="#777777", fontsize="9")
             g.edge(marker, head, style="dashed", color="#aaaaaa")
     g.node_ids = {v: ids[v] for v in scene.order if v in scene.visible and v not in scene.group_of}
+    g.grouped = {v for v in scene.group_of if v in scene.visible}
     return g
 
 
@@ -546,10 +547,12 @@ def _digraph_class() -> type:
     class Drawing(graphviz.Digraph):
         """A ``graphviz.Digraph``: rendering needs ``dot``; notebook display falls back to the browser renderer.
 
-        ``node_ids`` maps each drawn Value to its DOT node id (set by :func:`build_graph`).
+        ``node_ids`` maps each Value drawn as its own node to its DOT node id, ``grouped`` holds the Values
+        drawn inside a group box (both set by :func:`build_graph`).
         """
 
         node_ids: dict[Value, str]
+        grouped: set[Value]
 
         def __repr__(self) -> str:
             drawn = len(getattr(self, "node_ids", {}))

@@ -209,13 +209,14 @@ class StepThrough:
     def _steps(self, ids: dict[Value, str], records: list[tuple[Any, ...]]) -> dict[str, Any]:
         """The page's data: the first state, and per drawn step its changes and sentence.
 
-        Steps of nodes not drawn (a graph cut by depth) are folded into the next drawn one; the
-        sentences number the page's steps, and a folded step also names its place in the whole sweep.
+        Steps of nodes not drawn one by one (a graph cut by depth, nodes in group boxes) are folded into
+        the next drawn one; the sentences number the page's steps, and on a cut graph each also names its place
+        in the whole sweep.
         """
         # before the first step: the seed 1 on the root, the only complete gradient; every other node waits
         init = {i: [format_number(1.0 if v is self.root else 0.0), int(v is not self.root)] for v, i in ids.items()}
         drawn: list[tuple[Any, int, dict[str, list[Any]], dict[str, list[str]]]] = []
-        folded, changes, sent = 0, {}, {}
+        folded, in_box, changes, sent = 0, 0, {}, {}
         for step, changed, contributions in records:
             for v, grad, complete in changed:
                 if v in ids:
@@ -223,6 +224,7 @@ class StepThrough:
             v = step.node
             if v not in ids:
                 folded += 1
+                in_box += v in self._graph.grouped
                 continue
             for i, (p, d) in enumerate(zip(parents_of(v), contributions)):
                 if p in ids:
@@ -239,8 +241,10 @@ class StepThrough:
                          (f"; {skipped} steps of nodes not drawn came before it)" if skipped else ")"))
             steps.append({"n": ids[step.node], "t": text, "g": list(changes.values()), "e": list(sent.values())})
         if folded:
+            why = "collapsed into group boxes" if in_box == folded else "the graph is cut by depth" if not in_box \
+                else "cut by depth or collapsed into group boxes"
             steps.append({"n": None, "t": f"step {total} of {total}: the last {folded} steps of the sweep, of nodes "
-                                          f"not drawn (the graph is cut by depth): every gradient is now complete.",
+                                          f"not drawn one by one ({why}): every gradient is now complete.",
                           "g": list(changes.values()), "e": list(sent.values())})
         return {"dot": None, "init": init, "edges": sorted({e for s in steps for e, _ in s["e"]}), "steps": steps}
 
