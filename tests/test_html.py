@@ -339,3 +339,29 @@ def test_notebook_01_shows_every_picture_without_dot(tmp_path, monkeypatch):
     assert drawn and pictures(nb, ("text/html",)) == drawn  # each picture, now laid out in the browser
     assert all("var aeGraphviz =" in out["data"]["text/html"] for i in drawn for out in nb.cells[i].outputs
                if "text/html" in out.get("data", {}))
+
+
+def test_nan_and_inf_reach_the_page_as_words_in_strict_json():
+    a, b = Value(float("nan"), "a"), Value(float("inf"), "b")
+    y = a * b + Value(1e308, "big") * 10  # big * 10 overflows to inf
+    page = StepThrough(y, renderer="browser").html()
+    text = re.search(r'id="ae-data">(.*?)</script>', page, re.S).group(1)
+
+    def refuse(constant):
+        raise AssertionError(f"JSON has no {constant}")
+
+    data = json.loads(text, parse_constant=refuse)  # what a browser's JSON.parse accepts
+    shown = {g for step in data["steps"] for _, g, _ in step["g"]} | {e for step in data["steps"] for _, e in step["e"]}
+    assert {"nan", "inf", "g·∂ nan", "g·∂ inf"} <= shown
+
+
+def test_pages_made_on_eight_threads_at_once_are_the_pages_made_one_by_one():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def page(i):
+        x = Value(0.5 + i, "x")
+        return StepThrough((x * x).tanh() + x, renderer="browser").html()
+
+    alone = [page(i) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(page, range(8))) == alone

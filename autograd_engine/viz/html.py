@@ -148,8 +148,11 @@ class StepThrough:
     each following step is one node of the sweep, the root and the leaves included; the last
     shows the complete gradients. Edges carry the local derivative and, once sent, the
     contribution. Graphs larger than ``max_nodes`` are cut by depth as in :func:`to_dot`;
-    steps of nodes not drawn are folded into the next drawn one, so the number of steps is
-    at most the number of drawn nodes + 1.
+    steps of nodes not drawn one by one (cut, or in a ``group_by`` box) are folded into the
+    next drawn one, so the number of steps is at most the number of drawn nodes + 1. The
+    sentences count the page's steps (``step 3 of 40``); on such a page each also names its
+    step in the whole sweep (``(the sweep's step 3 of 508)``). The sweep runs once, and only
+    the drawn steps are put in words.
 
     Args:
         root: the node to differentiate.
@@ -300,7 +303,8 @@ def save_html(root: Value, path: str | os.PathLike[str], **options: Any) -> str:
         The path written.
 
     Raises:
-        TypeError, ValueError: a bad argument (the message names it).
+        TypeError, ValueError: a bad argument (the message names it), or ``path`` does not end in
+            ``.html`` or ``.htm``.
         FileNotFoundError, IsADirectoryError, PermissionError: see :meth:`StepThrough.save_html`.
 
     >>> import os, tempfile
@@ -330,7 +334,8 @@ def show_backward(root: Value, path: str | os.PathLike[str] | None = None, **opt
 
     Args:
         root: the node to differentiate.
-        path: where to write the page outside a notebook (in a notebook it is written only if given).
+        path: where to write the page (ending in ``.html`` or ``.htm``); outside a notebook a new file in
+            the temporary folder when not given, in a notebook written only if given.
         **options: the options of :class:`StepThrough`.
 
     Returns:
