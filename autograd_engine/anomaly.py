@@ -172,6 +172,10 @@ def draw_failure(error: Any, root: Value, grads: Mapping[Value, float] | None, o
     if "highlight" in options:
         raise TypeError(f"draw() highlights the failing node itself; got highlight="
                         f"{describe(options['highlight'])} too (draw_dot(root, highlight=[err, ...]) marks more)")
+    for name in ("grads", "step"):
+        if name in options:
+            raise TypeError(f"draw() shows the gradients as they stood at the failure; got {name}="
+                            f"{describe(options[name])} too (draw_dot(root, {name}=...) draws other gradients)")
     if grads is None:
         return draw_dot(root, highlight=error, **options)
     copy, copies = drawing_copy(root, grads)
@@ -215,10 +219,11 @@ class AnomalyError(ReadableError, FloatingPointError):
 
         Drawn from a copy of the graph holding ``grads``: the nodes' own ``.grad`` are never
         written, so drawing is safe while another thread runs ``backward()`` through them.
-        Takes the options of :func:`~autograd_engine.draw_dot` but ``highlight`` (this error's node).
+        Takes the options of :func:`~autograd_engine.draw_dot` but ``highlight`` (this error's node),
+        ``grads`` and ``step`` (the gradients are the failure's).
 
         Raises:
-            TypeError: ``highlight`` is given, or another option is bad (as for ``draw_dot``).
+            TypeError: ``highlight``, ``grads`` or ``step`` is given, or another option is bad (as for ``draw_dot``).
             GraphvizNotFoundError: the ``dot`` program is missing.
         """
         return draw_failure(self, self.root, self.grads, options)

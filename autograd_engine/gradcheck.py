@@ -130,10 +130,11 @@ class GradcheckError(ReadableError, AssertionError):
         """The failing output's graph: gradients as ``backward()`` gave them, the culprit node in red.
 
         Drawn from a copy of the graph holding ``grads``: the nodes' own ``.grad`` are never
-        written. Takes the options of :func:`~autograd_engine.draw_dot` but ``highlight`` (the culprit).
+        written. Takes the options of :func:`~autograd_engine.draw_dot` but ``highlight`` (the culprit),
+        ``grads`` and ``step`` (the gradients are the failure's).
 
         Raises:
-            TypeError: ``highlight`` is given, or another option is bad (as for ``draw_dot``).
+            TypeError: ``highlight``, ``grads`` or ``step`` is given, or another option is bad (as for ``draw_dot``).
             ValueError: the error holds no graph (one made by hand without ``outputs``).
             GraphvizNotFoundError: the ``dot`` program is missing.
         """

@@ -449,6 +449,10 @@ ERROR_CASES = [
      r"op 'log' \(no label\) created at .*: forward produced -inf"),
     ("AnomalyError.draw-given-a-highlight", lambda: AnomalyError("m", Value(1.0), grads={}).draw(highlight="x"),
      TypeError, r"^draw\(\) highlights the failing node itself; got highlight=str 'x' too"),
+    ("AnomalyError.draw-given-grads", lambda: AnomalyError("m", Value(1.0), grads={}).draw(grads={}), TypeError,
+     r"^draw\(\) shows the gradients as they stood at the failure; got grads=dict \{\} too"),
+    ("AnomalyError.draw-given-a-step", lambda: AnomalyError("m", Value(1.0), grads={}).draw(step=1), TypeError,
+     r"^draw\(\) shows the gradients as they stood at the failure; got step=int 1 too"),
     ("AnomalyError.draw-an-unknown-option", lambda: AnomalyError("m", Value(1.0), grads={}).draw(colour=1),
      TypeError, r"colour"),
 ]

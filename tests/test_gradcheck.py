@@ -283,6 +283,8 @@ def _failure(**kwargs):
 ERROR_CASES = [
     ("GradcheckError.draw-given-a-highlight", lambda: _failure(outputs=[Value(1.0)], grads={}).draw(highlight=None),
      TypeError, r"^draw\(\) highlights the failing node itself; got highlight=NoneType None too"),
+    ("GradcheckError.draw-given-grads", lambda: _failure(outputs=[Value(1.0)], grads={}).draw(grads=None),
+     TypeError, r"^draw\(\) shows the gradients as they stood at the failure; got grads=NoneType None too"),
     ("GradcheckError.draw-without-a-graph", lambda: _failure().draw(), ValueError,
      r"^this GradcheckError holds no graph to draw$"),
     ("gradcheck-f-returns-a-2d-array-of-strings", lambda: gradcheck(lambda x: np.array([["a"]]), [1.0]), TypeError,
