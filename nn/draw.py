@@ -87,7 +87,7 @@ def _check_expand(expand: Any, parts: list[_Part], extra: Iterable[str], paramet
         expand = (expand,)
     if not isinstance(expand, (tuple, list, set, frozenset)):
         raise TypeError(f"expand must be a tuple of part names such as ('layers.1',), got {describe(expand)}")
-    known = [p.name for p in parts] + list(extra)
+    known = list(dict.fromkeys([p.name for p in parts] + list(extra)))  # each part once
     opened = set()
     for name in expand:
         if not isinstance(name, str):
@@ -322,7 +322,10 @@ def draw_model(model: Module, x: Any = None, *, output: Any = None, expand: Any 
     g = graphviz.Digraph("model", format=format, graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
                                                               "label": _text(title), "labelloc": "t"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"}, edge_attr={"arrowsize": "0.6"})
-    input_names = {v: v.label or f"x{i}" for i, v in enumerate(inputs)}
+    places: dict[Value, list[str]] = {}  # a Value given as two inputs is named by both places: "x0, x1"
+    for i, v in enumerate(inputs):
+        places.setdefault(v, []).append(f"x{i}")
+    input_names = {v: v.label or ", ".join(where) for v, where in places.items()}
     output_names = {v: "out" if len(outputs) == 1 else f"out{i}" for i, v in enumerate(outputs)}
     ids = {v: f"v{i}" for i, v in enumerate(order)}
     box_ids: dict[_Part, str] = {}

@@ -152,6 +152,19 @@ def test_an_output_the_model_did_not_compute_is_refused():
         _mlp().draw(output=Value(1.0) * 2)
 
 
+def test_one_value_given_as_two_inputs_is_named_by_both_places_and_not_relabelled():
+    v = Value(1.0)
+    source = _mlp().draw([v, v]).source
+    assert re.search(r'\{ x0, x1 \| data 1\.0000 \| grad 0\.0000 \}" fillcolor="#e3edfb"', source)
+    assert v.label == ""
+
+
+def test_a_mistaken_expand_lists_each_part_once():
+    model = Sequential(Linear(2, 3, seed=0), Activation("tanh"), Linear(3, 1, seed=1))
+    with pytest.raises(ValueError, match=r"^expand names '3', which is not a part of the model; its parts: 0, 2, 1$"):
+        model.draw([1.0, 2.0], expand=("3",))
+
+
 ERROR_CASES = [
     ("module-draw-x-and-output", lambda: _mlp().draw([1.0, 2.0], output=Value(1.0)), ValueError,
      r"^give x \(the drawing runs model\(x\)\) or output \(a Value the model computed\), not both$"),
