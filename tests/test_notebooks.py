@@ -22,8 +22,9 @@ def images(nb):
 def test_the_notebooks_are_there():
     names = [p.name for p in NOTEBOOKS]
     for expected in ["01_values_and_graphs.ipynb", "02_backprop_by_hand.ipynb", "03_training_mlps.ipynb",
-                     "04_vanishing_gradients.ipynb", "05_testing_gradients.ipynb", "07_modern_architectures.ipynb",
-                     EXERCISES.name, SOLUTIONS.name]:
+                     "04_vanishing_gradients.ipynb", "05_testing_gradients.ipynb", "06_equilibrium_propagation.ipynb",
+                     "07_modern_architectures.ipynb", "08_convolution.ipynb", "09_recurrence.ipynb", "10_gan.ipynb",
+                     "11_policy_gradient.ipynb", EXERCISES.name, SOLUTIONS.name]:
         assert expected in names
 
 
