@@ -497,9 +497,9 @@ ERROR_CASES = [
     ("to_dot-grads-a-str-key", lambda: to_dot(_v, grads={"x": 1.0}), TypeError,
      r"grads must map Values to numbers, got the key str 'x'"),
     ("to_dot-grads-value-None", lambda: to_dot(_v, grads={_v: None}), TypeError,
-     r"grads\[o\] must be a real number, got NoneType None"),
+     r"grads\[1\*2\] must be a real number, got NoneType None"),
     ("to_dot-grads-value-an-array", lambda: to_dot(_v, grads={_v: np.ones(2)}), TypeError,
-     r"grads\[o\] must be a real number, got ndarray"),
+     r"grads\[1\*2\] must be a real number, got ndarray"),
     ("draw_dot-grads-and-step", lambda: draw_dot(_v, grads={}, step=1), TypeError,
      r"pass step= .* or grads= .*, not both; got step=1 and grads=dict"),
 ]
