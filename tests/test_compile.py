@@ -509,6 +509,22 @@ def test_to_torch_matches_value_and_grad():
     close(wt.grad.numpy(), gw, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("n, batch", [(3, 5), (5, 3), (3, 1), (1, 4)])
+def test_to_torch_broadcast_weights_times_a_batch_of_another_length(n, batch):
+    torch = pytest.importorskip("torch")
+    prog = trace(lambda w, x, b: ae.dot(w, x) + b + ae.vsum(w) * ae.maximum(w[0], x[0]), [1.0] * n, [1.0] * n, 0.5)
+    w, x = np.arange(1.0, n + 1), np.arange(n * batch, dtype=float).reshape(n, batch) - 2.0
+    out, (gw, gx, gb) = prog.value_and_grad(w, x, 0.5)
+    wt, xt, bt = (torch.tensor(a, requires_grad=True) for a in (w, x, 0.5))
+    ot = prog.to_torch()(wt, xt, bt)
+    assert tuple(ot.shape) == (batch,)
+    ot.sum().backward()
+    close(ot.detach().numpy(), out)
+    for t, want in ((wt, gw), (xt, gx), (bt, gb)):
+        assert tuple(t.grad.shape) == np.shape(want)
+        close(t.grad.numpy(), want)
+
+
 _prog = trace(lambda x, v: x * v[0] + v[1], 1.0, [1.0, 2.0])
 
 ERROR_CASES = [
