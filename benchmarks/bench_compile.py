@@ -132,6 +132,7 @@ def main(argv=None):
     p.add_argument("--profile", action="store_true", help="cProfile the compiled fit's epochs")
     args = p.parse_args(argv)
     reps = args.reps or (2 if args.quick else 5)
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         import torch
     except ImportError:
@@ -141,7 +142,7 @@ def main(argv=None):
     print(f"load average at the start: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
           f"({os.cpu_count()} CPUs); torch {torch.__version__ if torch else 'not installed'}")
 
-    check = 5 if args.quick else 20
+    check = 3 if args.quick else 20
     fast = ours(X, y, [16, 16, 1], check, True)
     slow = ours(X, y, [16, 16, 1], check, False)
     worst = max(abs(a - b) / abs(b) for a, b in zip(fast.loss, slow.loss))
@@ -174,6 +175,9 @@ def main(argv=None):
             step = timed(micrograd_demo, m_steps, X, y) / m_steps  # its set-up is one MLP: negligible
             times["micrograd 0.1.0"].append((step, 0.0))
     med = {name: medians(t) for name, t in times.items()}
+    print(f"ran: {reps} rounds; per round the compiled fit and PyTorch {short} and {long} epochs"
+          f"{' (PyTorch on all threads 5 and 25)' if args.quick and torch else ''}, the scalar fit {s_short} and "
+          f"{s_long}, micrograd {m_steps} step(s) {'in the first round only' if args.quick else 'every round'}")
     print(f"\nmicrograd's moons demo (100 samples, MLP 2-16-16-1, hinge + 1e-4 L2, SGD, full batch); "
           f"medians of {reps} interleaved rounds")
     print(f"   {'':24s} {'per epoch':>13s} {'set-up/trace':>13s}")
@@ -212,10 +216,12 @@ def main(argv=None):
         shown = "  ".join(f"{name} {fmt(t).strip()}" for name, t in row.items())
         best = min(row["fit(compile=True)"], row["1 BLAS thread"])
         ratio = f"  (compiled / PyTorch 1 thread: {best / row['PyTorch, 1 thread']:.2f})" if torch else ""
-        print(f"   {n:6d} samples: {shown}{ratio}")
+        print(f"   {n:6d} samples: {shown}{ratio}  ({reps} rounds of {a} and {b} epochs)")
     print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     if args.profile:
         profile_compiled(X, y, 200 if args.quick else 1000)
+    print(f"whole run: {time.perf_counter() - started:.1f} s wall, {time.process_time() - cpu_started:.1f} s CPU "
+          f"(all threads){' (--quick)' if args.quick else ''}")
     np.testing.assert_allclose(fast.loss, slow.loss, rtol=1e-9)
 
 
