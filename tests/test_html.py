@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from dags import programs, run
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_engine as ae
 from autograd_engine import StepThrough, Value, save_html, show_backward, topological_order
@@ -365,3 +366,45 @@ def test_pages_made_on_eight_threads_at_once_are_the_pages_made_one_by_one():
     alone = [page(i) for i in range(8)]
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(page, range(8))) == alone
+
+
+@settings(max_examples=25, deadline=None)
+@given(programs(), st.integers(3, 12))
+def test_a_cut_page_shows_at_each_step_the_sweep_as_it_stood_at_the_step_it_names(program, max_nodes):
+    inputs, steps = program
+    out = run(steps, [Value(x, f"x{i}") for i, x in enumerate(inputs)], "ours")
+    through = StepThrough(out, renderer="browser", max_nodes=max_nodes)
+    data = page_data(through.html())
+    graph = topological_order(out)
+    ids = {v: f"v{i}" for i, v in enumerate(graph)}
+    grads, after = {out: 1.0}, [None]  # after[s]: every node's grad text after the sweep's step s
+    for step in ae.backward_steps(out):
+        for p, d in step.contributions:
+            grads[p] = grads.get(p, 0.0) + d
+        after.append({ids[v]: ae.viz.format_number(grads.get(v, 0.0)) for v in graph})
+    for k, sentence in enumerate(through.sentences[1:], 1):
+        assert sentence.startswith(f"step {k} of {len(through)}: ")
+        named = re.search(r"\(the sweep's step (\d+) of (\d+)", sentence)
+        if named is None:  # not cut (every step is the sweep's own) or the folded rest (the end of the sweep)
+            s = k if len(through) == len(graph) else len(graph)
+        else:
+            s = int(named.group(1))
+            assert int(named.group(2)) == len(graph)
+        shown = replay(data, k)
+        assert {i: g for i, (g, _) in shown.items()} == {i: after[s][i] for i in shown}
+
+
+def test_what_a_node_not_drawn_sends_to_a_drawn_one_reaches_the_page():
+    x = Value(0.3, "x")
+    deep = x
+    for _ in range(6):
+        deep = deep.tanh()
+    y = x + deep  # x is drawn (next to the root); the tanh next to it is not, yet sends it its share last
+    through = StepThrough(y, renderer="browser", depth=2)
+    data = page_data(through.html())
+    y.backward()
+    shown = replay(data, len(through))
+    assert shown["v0"] == (ae.viz.format_number(x.grad), 0) and x.grad != 1.0
+    assert through.sentences[-1] == (f"step {len(through)} of {len(through)}: x is a leaf: it only accumulated what "
+                                     f"its consumers sent; its grad {x.grad:.4g} is final, nothing to pass on. (the "
+                                     f"sweep's step 8 of 8; 4 steps of nodes not drawn came before it)")
