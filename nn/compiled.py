@@ -263,7 +263,7 @@ def accuracy_plan(targets: np.ndarray, is_list: bool, n_outputs: int, is_mse: bo
     if not len(labels) or not np.isfinite(labels).all() or (labels != np.round(labels)).any():
         return lambda scores: None
     values = set(labels.tolist())
-    if is_list:
+    if is_list and n_outputs > 1:  # (a list of one value is classified as a single output)
         bad = [t for t in labels.tolist() if not 0 <= t < n_outputs]
         if bad:
             def refuse(scores: np.ndarray) -> float:

@@ -44,6 +44,8 @@ def _figure(ax: Axes | None, size: tuple[float, float] = (5.0, 4.0)) -> tuple[Fi
 
 
 def _classes(scores: np.ndarray, threshold: float) -> np.ndarray:
+    if scores.ndim == 2 and scores.shape[1] == 1:  # one score per sample, in a list
+        scores = scores[:, 0]
     return scores.argmax(axis=1) if scores.ndim == 2 else (scores > threshold).astype(int)
 
 

@@ -155,8 +155,9 @@ def accuracy(outputs: Any, y: Any, loss: str | Callable[..., Value] = "hinge") -
 
     Outputs are per-sample Values, floats, or lists of them (one per class); an array of
     outputs (what :func:`predict` returns) works too. A list is classified by its largest
-    entry, against integer labels 0 .. classes - 1. A single output needs labels 0/1 or -1/+1
-    and is classified by its sign, or, for ``mse`` (a regression on 0/1 targets), by ``> 0.5``.
+    entry, against integer labels 0 .. classes - 1 (a list of one value is a single output).
+    A single output needs labels 0/1 or -1/+1 and is classified by its sign, or, for ``mse``
+    (a regression on 0/1 targets), by ``> 0.5``.
     Other targets (real-valued, or several per sample) are not labels: the answer is None, as
     it is for no samples at all.
 
@@ -179,6 +180,8 @@ def accuracy(outputs: Any, y: Any, loss: str | Callable[..., Value] = "hinge") -
     if not scores or not np.isfinite(labels).all() or (labels != np.round(labels)).any():
         return None
     y_list = [int(t) for t in labels.tolist()]
+    if isinstance(scores[0], list) and len(scores[0]) == 1:  # a list of one score: a single output
+        scores = [s[0] for s in scores]
     if isinstance(scores[0], list):
         classes = len(scores[0])
         bad = [t for t in y_list if not 0 <= t < classes]
@@ -236,9 +239,10 @@ def predict(model: Module | Callable[..., Any], X: Any, *, compile: bool | None 
         if use is not False and isinstance(model, Module) and array.shape[1]:  # no features: nothing to trace
             try:
                 return compiled_model(model, array.shape[1])(array)
-            except TracerError:
+            except TracerError as e:
                 if use:
-                    raise
+                    raise TracerError(f"{e}; predict(compile=True) traces the model's forward pass; compile=None "
+                                      f"or False runs it as written") from e
         with no_grad():
             outs = model.forward_batch(rows) if isinstance(model, Module) else [model(r) for r in rows]
     finally:
@@ -377,10 +381,14 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
             loss_fn([first] * len(targets), targets)  # the loss's own checks of the targets, before training
         model.train()
         several = isinstance(first, (list, tuple))
-        train_compiled(model, np.array(rows, dtype=float).reshape(len(rows), -1), targets,
-                       loss_name=_NAMES[next(f for f in _NAMES if f is loss_fn)], is_list=several,
-                       n_outputs=len(first) if several else 1,
-                       opt=opt, sched=sched, l2=l2, loop=loop)
+        try:
+            train_compiled(model, np.array(rows, dtype=float).reshape(len(rows), -1), targets,
+                           loss_name=_NAMES[next(f for f in _NAMES if f is loss_fn)], is_list=several,
+                           n_outputs=len(first) if several else 1,
+                           opt=opt, sched=sched, l2=l2, loop=loop)
+        except TracerError as e:
+            raise TracerError(f"{e}; fit(compile=True) traces the model's forward pass; compile=False trains it "
+                              f"as written") from e
         return loop.history
     target_rows = targets.tolist()
 

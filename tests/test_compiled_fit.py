@@ -238,7 +238,23 @@ def fit_compiled(**kwargs):
     return fit(MLP(2, [3, 1], seed=0), X2, Y2, progress=False, **{"compile": True, "epochs": 1, **kwargs})
 
 
+class Untraceable(nn.Module):
+    """A Python branch on a Value: runs sample by sample, cannot be traced."""
+
+    def __init__(self):
+        self.w = Value(2.0)
+
+    def forward(self, x):
+        return self.w * x[0] if x[0] > 0 else self.w * x[1]
+
+
 ERROR_CASES = [
+    ("fit-compile-untraceable-model", lambda: fit(Untraceable(), X2, Y2, compile=True, progress=False), TracerError,
+     r"test_compiled_fit\.py:\d+: comparing a traced Value .* fit\(compile=True\) traces the model's forward pass; "
+     r"compile=False trains it as written"),
+    ("predict-compile-untraceable-model", lambda: predict(Untraceable(), X2, compile=True), TracerError,
+     r"test_compiled_fit\.py:\d+: .* predict\(compile=True\) traces the model's forward pass; compile=None or "
+     r"False runs it as written"),
     ("fit-compile-none", lambda: fit_compiled(compile=None), TypeError,
      r"compile must be a bool \(True or False\), got NoneType None"),
     ("fit-compile-str", lambda: fit_compiled(compile="yes"), TypeError, r"compile must be a bool .*got str 'yes'"),

@@ -151,3 +151,21 @@ def test_every_figure_is_readable_without_the_text():
     assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["loss", "accuracy"]
     legend = plot_history({"loss": [1.0, 0.5]}).axes[0].get_legend()
     assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["loss"]
+
+
+def test_a_model_with_one_output_in_a_list_has_two_regions():
+    from nn import Linear, Sequential
+
+    X, y = make_moons(10, seed=0)
+    model = Sequential(Linear(2, 1, seed=1))  # right on 3 of 10 by its sign; argmax would give 5 of 10
+    regions = plot_decision_boundary(model, X, y, resolution=20).axes[0]
+    # the score's sign splits the plane (argmax over one column would paint a single class)
+    right = np.mean((model_scores(model, X) > 0) == (y == 1))
+    assert regions.get_title() == f"decision boundary (accuracy {right:.1%})"
+    assert right == 0.3
+
+
+def model_scores(model, X):
+    from nn import predict
+
+    return predict(model, X)[:, 0]

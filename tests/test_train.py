@@ -235,3 +235,17 @@ def test_training_loop_is_shared_and_checks_its_arguments():
     assert loop.history.as_dict() == {"loss": [0.0, 1.0], "accuracy": [None, None], "lr": [0.1, 0.1]}
     full = TrainingLoop(3, epochs=1, batch_size=None, seed=0, progress=False)
     assert [idx.tolist() for idx in full.batches()] == [[0, 1, 2]]  # full batch, in order
+
+
+def test_a_model_returning_a_list_of_one_value_is_a_single_output():
+    # Sequential(Linear(2, 1)) returns [score]: classified by its sign (or > 0.5 for mse), not by argmax
+    assert nn.accuracy([[0.3], [-2.0], [0.7]], [1, 0, 0], "bce") == pytest.approx(2 / 3)
+    assert nn.accuracy([[0.6], [0.4]], [1, 1], "mse") == 0.5
+    X, y = make_moons(20, seed=0)
+    for loss in ("bce", "hinge", "mse"):
+        runs = [fit(Sequential(nn.Linear(2, 1, seed=0)), X, y, loss=loss, optimizer="sgd", epochs=2, progress=False,
+                    compile=compile) for compile in (False, True)]
+        scores = predict(Sequential(nn.Linear(2, 1, seed=0)), X)[:, 0]
+        threshold = 0.5 if loss == "mse" else 0.0
+        assert runs[0].accuracy[0] == runs[1].accuracy[0] == np.mean((scores > threshold) == (y == 1))
+        assert runs[0].accuracy == runs[1].accuracy
