@@ -113,7 +113,7 @@ class Optimizer:
 
         Raises:
             TypeError: ``data`` or ``grad`` is not a float64 NumPy array.
-            ValueError: either has another shape than ``(len(params),)``.
+            ValueError: either has another shape than ``(len(params),)``; ``data`` is read-only.
 
         >>> import numpy as np
         >>> w = np.array([1.0]); SGD([Value(1.0)], lr=0.1).step_arrays(w, np.array([0.5])); w
@@ -125,6 +125,8 @@ class Optimizer:
                 raise TypeError(f"{name} must be a float64 NumPy array, got {describe(a)}")
             if a.shape != shape:
                 raise ValueError(f"{name} must have the shape {shape} (one entry per parameter), got {a.shape}")
+        if not data.flags.writeable:
+            raise ValueError("data must be a writeable array (it is updated in place), got a read-only one")
         if self._array_state is None:
             self._array_state = self._state_to_arrays()
         self.steps += 1

@@ -109,6 +109,12 @@ def sgd(**kwargs):
     return SGD([Value(0.0)], **{"lr": 0.1, **kwargs})
 
 
+def read_only():
+    a = np.zeros(1)
+    a.flags.writeable = False
+    return a
+
+
 #: (id, call, exception, words in the message): every constructor argument and schedule, one mistake each.
 ERROR_CASES = [
     ("sgd-step_arrays-list", lambda: sgd().step_arrays([0.0], np.zeros(1)), TypeError,
@@ -117,6 +123,8 @@ ERROR_CASES = [
      r"grad must be a float64 NumPy array, got"),
     ("sgd-step_arrays-shape", lambda: sgd().step_arrays(np.zeros(2), np.zeros(2)), ValueError,
      r"data must have the shape \(1,\) \(one entry per parameter\), got \(2,\)"),
+    ("sgd-step_arrays-read-only", lambda: sgd().step_arrays(read_only(), np.zeros(1)), ValueError,
+     r"data must be a writeable array \(it is updated in place\), got a read-only one"),
     ("sgd-lr-zero", lambda: SGD([Value(0.0)], lr=0), ValueError, r"lr must be a finite number > 0, got 0\.0"),
     ("sgd-lr-negative", lambda: sgd(lr=-1), ValueError, r"lr must be a finite number > 0, got -1\.0"),
     ("sgd-lr-nan", lambda: sgd(lr=float("nan")), ValueError, r"lr must be a finite number > 0, got nan"),
