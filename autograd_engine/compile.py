@@ -555,6 +555,7 @@ class Program:
         return tuple(mask)
 
     def _inputs(self, inputs: tuple[Any, ...]) -> tuple[tuple[bool, ...], list[Any], int | None]:
+        from numpy import float64, ndarray
 
         if len(inputs) != self.n_inputs:
             raise TypeError(f"the program takes {self.n_inputs} input(s) ({', '.join(self.input_names)}), "
@@ -562,7 +563,8 @@ class Program:
         mask, values, n = [], [], None
         batch_of = ""
         for name, size, x in zip(self.input_names, self.input_sizes, inputs):
-            arr = _as_float_array(x, name)
+            # the common case (a float64 array) is used as it is: it is copied into the buffer
+            arr = x if type(x) is ndarray and x.dtype == float64 else _as_float_array(x, name)
             want = "a number or a 1-D array of length B" if size is None else f"an array of shape ({size},) or " \
                                                                               f"({size}, B)"
             if size is None:
@@ -587,6 +589,10 @@ class Program:
     def _seeds(self, seed: Any, n: int | None) -> list[Any]:
 
         count = len(self._leaves)
+        if type(seed) is float and count == 1:
+            return [seed]
+        if type(seed) in (list, tuple) and len(seed) == count and all(type(sd) is float for sd in seed):
+            return list(seed)  # the common case: one float per output
         if seed is None:
             if count != 1:
                 raise ValueError(f"seed must be given for a program with {count} outputs "
@@ -784,6 +790,17 @@ def _accumulator(src: int, idx: Any, unique: bool, batched: bool) -> Callable[[A
     import numpy as np
 
     reduce = batched and src == 0
+    if unique and not reduce:  # the common case, one closure per buffer
+        if src:
+            def acc_b(gs: Any, gb: Any, vals: Any) -> None:
+                gb[idx] += vals
+
+            return acc_b
+
+        def acc_s(gs: Any, gb: Any, vals: Any) -> None:
+            gs[idx] += vals
+
+        return acc_s
 
     def acc(gs: Any, gb: Any, vals: Any) -> None:
         buf = gb if src else gs
@@ -1059,6 +1076,22 @@ class _RowAllocator:
         bisect.insort(self.free, row)
 
 
+def _operands(src: list[int], idx: list[Any]) -> Callable[[Any, Any], tuple[Any, ...]]:
+    """``(s, b) -> the kernel's operand rows``, one closure per layout (no per-call loop over slots)."""
+    getters = []
+    for from_b, rows in zip(src, idx):
+        if type(rows) is slice:
+            getters.append((lambda s, b, r=rows: b[r]) if from_b else (lambda s, b, r=rows: s[r]))
+        else:
+            getters.append((lambda s, b, r=rows: b.take(r, axis=0)) if from_b else
+                           (lambda s, b, r=rows: s.take(r, axis=0)))
+    if len(getters) == 1:
+        (g0,) = getters
+        return lambda s, b: (g0(s, b),)
+    g0, g1 = getters
+    return lambda s, b: (g0(s, b), g1(s, b))
+
+
 def _make_step(op: Op, c: Any, rule: BatchedOp, batched: bool, out: slice, slot_rows: list[list[list[int]]],
                slot_src: list[str], slot_needs: list[bool] | None, pad: list[int]) -> _Step:
     """The forward and backward closures of one kernel (``pad``: see :func:`_matrix_view`)."""
@@ -1085,25 +1118,37 @@ def _make_step(op: Op, c: Any, rule: BatchedOp, batched: bool, out: slice, slot_
                 for j in range(n_slots)]
         ufunc = isinstance(rule.forward, np.ufunc) or getattr(rule.forward, "takes_out", False)
 
-        def operands(s: Any, b: Any) -> list[Any]:
-            bufs = (s, b)
-            return [_gather(bufs[src[j]], idx[j]) for j in range(n_slots)]
+        operands = _operands(src, idx)
+        fwd, vjp = rule.forward, rule.vjp
 
-        def forward(s: Any, b: Any) -> None:
-            target = b if batched else s
-            if ufunc:
-                rule.forward(*operands(s, b), *param, out=target[out])
-            else:
-                target[out] = rule.forward(*operands(s, b), *param)
+        if ufunc and not param:
+            def forward(s: Any, b: Any) -> None:
+                fwd(*operands(s, b), out=(b if batched else s)[out])
+        elif ufunc:
+            def forward(s: Any, b: Any) -> None:
+                fwd(*operands(s, b), *param, out=(b if batched else s)[out])
+        else:
+            def forward(s: Any, b: Any) -> None:
+                (b if batched else s)[out] = fwd(*operands(s, b), *param)
 
-        def backward(s: Any, b: Any, gs: Any, gb: Any) -> None:
-            g = (gb if batched else gs)[out]
-            res = rule.vjp(g, *operands(s, b), *param, (b if batched else s)[out])
-            if n_slots == 1:
-                res = (res,)
-            for acc, r in zip(accs, res):
-                if acc is not None:
-                    acc(gs, gb, r)
+        if n_slots == 1:
+            (acc0,) = accs
+            if acc0 is None:  # no gradient flows through this kernel
+                slot_needs = None
+
+            def backward(s: Any, b: Any, gs: Any, gb: Any) -> None:
+                target = b if batched else s
+                acc0(gs, gb, vjp((gb if batched else gs)[out], *operands(s, b), *param, target[out]))
+        else:
+            acc0, acc1 = accs
+
+            def backward(s: Any, b: Any, gs: Any, gb: Any) -> None:
+                target = b if batched else s
+                d0, d1 = vjp((gb if batched else gs)[out], *operands(s, b), *param, target[out])
+                if acc0 is not None:
+                    acc0(gs, gb, d0)
+                if acc1 is not None:
+                    acc1(gs, gb, d1)
 
         return _Step(forward, backward if slot_needs is not None else None, batched)
 
