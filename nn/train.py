@@ -22,6 +22,7 @@ from .compiled import compiled_model, train_compiled
 from .data import Seed, as_array, batches
 from .losses import LOSSES, binary_cross_entropy, cross_entropy, hinge, mse
 from .module import Module
+from .norm import BatchNorm
 from .optim import OPTIMIZERS, Optimizer, as_learning_rate
 
 __all__ = ["History", "fit", "predict", "accuracy"]
@@ -293,6 +294,18 @@ def _schedule(schedule: Any, opt: Optimizer) -> Any:
     return sched
 
 
+def _check_batch_statistics(model: Module, n: int, batch_size: int | None) -> None:
+    """A ValueError before training when some batch would hold one sample and the model has BatchNorm."""
+    if not any(isinstance(m, BatchNorm) for m in model.modules()):
+        return
+    need = "BatchNorm in training mode needs at least 2 samples per batch"
+    if n == 1:
+        raise ValueError(f"X holds 1 sample; {need}")
+    if batch_size is not None and (batch_size == 1 or n % batch_size == 1):
+        raise ValueError(f"batch_size={batch_size} leaves a last batch of 1 of the {n} samples; {need}: "
+                         f"choose another batch_size")
+
+
 def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | None = None,
         optimizer: Optimizer | str | None = None, lr: float | None = None, epochs: int = 100,
         batch_size: int | None = None, l2: float = 0.0, schedule: Any = None, progress: bool = True,
@@ -329,7 +342,8 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
             into per-sample terms: ValueError) and a model that traces (else TracerError).
 
     Raises:
-        TypeError, ValueError: bad arguments (the message names the argument).
+        TypeError, ValueError: bad arguments (the message names the argument), including a
+            ``batch_size`` that leaves a batch of one sample for a model with ``BatchNorm``.
         autograd_engine.TracerError: ``compile=True`` and the model's forward pass cannot be traced.
 
     >>> from nn import MLP, make_xor
@@ -347,6 +361,7 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | Callable[..., Value] | Non
     if not rows:
         raise ValueError("X is empty: fit needs at least one sample")
     loop = TrainingLoop(len(rows), epochs=epochs, batch_size=batch_size, seed=seed, progress=progress)
+    _check_batch_statistics(model, len(rows), loop.batch_size)
     l2 = as_real(l2, "l2", finite=True, minimum=0)
     lr = None if lr is None else as_learning_rate(lr)
     given, name = _optimizer(optimizer, model)

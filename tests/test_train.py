@@ -107,6 +107,12 @@ def other_optimizer():
 
 #: (id, call, exception, words in the message): fit, predict and accuracy, one mistake each.
 ERROR_CASES = [
+    ("fit-batchnorm-batch_size-one", lambda: fit(batchnorm_model(), *make_moons(6, seed=0), batch_size=1,
+                                                 progress=False), ValueError,
+     r"batch_size=1 leaves a last batch of 1 of the 6 samples; BatchNorm in training mode needs at least 2 "
+     r"samples per batch: choose another batch_size"),
+    ("fit-batchnorm-one-sample", lambda: fit(batchnorm_model(), [[0.0, 1.0]], [1], progress=False, compile=True),
+     ValueError, r"X holds 1 sample; BatchNorm in training mode needs at least 2 samples per batch"),
     ("fit-model-str", lambda: fit_xor(model="m"), TypeError, "model must be a Module, got str 'm'"),
     ("fit-lengths", lambda: fit_xor(X=[[1.0]] * 3), ValueError, "X and y must have the same length, got 3 and 4"),
     ("fit-X-1d", lambda: fit_xor(X=[1.0, 2.0, 3.0, 4.0]), ValueError, "X must be a 2-D array"),
@@ -249,3 +255,19 @@ def test_a_model_returning_a_list_of_one_value_is_a_single_output():
         threshold = 0.5 if loss == "mse" else 0.0
         assert runs[0].accuracy[0] == runs[1].accuracy[0] == np.mean((scores > threshold) == (y == 1))
         assert runs[0].accuracy == runs[1].accuracy
+
+
+def batchnorm_model():
+    return Sequential(nn.Linear(2, 3, bias=False, seed=0), BatchNorm(3), Layer(3, 1, activation="linear", seed=1))
+
+
+def test_a_batch_of_one_sample_for_batchnorm_is_refused_before_training():
+    X, y = make_moons(23, seed=0)
+    for compile in (False, True):
+        model = batchnorm_model()
+        before = [p.data for p in model.parameters()]
+        with pytest.raises(ValueError, match=r"batch_size=11 leaves a last batch of 1 of the 23 samples"):
+            fit(model, X, y, batch_size=11, epochs=1, progress=False, compile=compile)
+        assert [p.data for p in model.parameters()] == before  # nothing ran
+    history = fit(batchnorm_model(), X, y, batch_size=12, epochs=1, progress=False, compile=True)
+    assert len(history) == 1
