@@ -313,3 +313,37 @@ def test_predict_of_samples_without_features_says_what_the_model_expects():
     for compile in (None, False):
         with pytest.raises(ValueError, match=r"MLP expects 2 inputs, got 0"):
             predict(MLP(2, [3, 1], seed=0), np.zeros((3, 0)), compile=compile)
+
+
+class Tokens(nn.Module):
+    """Three tokens of 2 features attend to each other (SelfAttention: its max-shift traces), then a readout."""
+
+    def __init__(self):
+        self.attention = nn.SelfAttention(2, seed=0)
+        self.readout = Linear(2, 1, seed=1)
+
+    def forward(self, x):
+        h = self.attention([x[0:2], x[2:4], x[4:6]])
+        return self.readout([h[0][j] + h[1][j] + h[2][j] for j in range(2)])[0]
+
+
+def test_self_attention_inside_a_model_compiles():
+    X = np.random.default_rng(0).normal(size=(12, 6))
+    y = (X[:, 0] > X[:, 3]).astype(int)
+    _, a, b = pair(Tokens, X=X, y=y, optimizer="adam", epochs=2, batch_size=5, l2=1e-3)
+    np.testing.assert_allclose(predict(b, X, compile=True), predict(a, X, compile=False), rtol=1e-12)
+
+
+def test_fit_twice_goes_on_from_the_trained_weights_and_sees_changes_made_by_hand():
+    a, b = MLP(2, [4, 1], seed=1), MLP(2, [4, 1], seed=1)
+    for model in (a, b):
+        first = fit(model, X2, Y2, optimizer="sgd", epochs=2, progress=False, compile=model is b)
+        second = fit(model, X2, Y2, optimizer="sgd", epochs=1, progress=False, compile=model is b)
+        assert second.loss[0] < first.loss[0]  # went on from the trained weights
+        model.parameters()[0].data = 3.0  # a weight set by hand
+        model.layers[0].neurons[0].w[1] = Value(-2.0)  # a parameter replaced by another Value
+    scalar = fit(a, X2, Y2, optimizer="sgd", epochs=2, progress=False)
+    compiled = fit(b, X2, Y2, optimizer="sgd", epochs=2, progress=False, compile=True)
+    np.testing.assert_allclose(compiled.loss, scalar.loss, rtol=1e-9)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert (q.data, q.grad) == pytest.approx((p.data, p.grad), rel=1e-9, abs=1e-12)
