@@ -19,11 +19,11 @@ import os
 import sys
 import types
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .modes import Mode, SetMode, current_mode
-from .ops import is_value, param_of, parents_of
+from .ops import is_value, parents_of
 from .validation import describe, node_name
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .value import Value
 
 __all__ = ["detect_anomaly", "is_anomaly_enabled", "AnomalyError", "AnomalyRecorder", "ReadableError", "where",
-           "is_library_frame", "user_traceback", "drawing_copy", "draw_failure"]
+           "is_library_frame", "user_traceback", "draw_failure"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MAX_FRAMES = 12
@@ -136,38 +136,15 @@ class ReadableError(Exception):
         return shell.InteractiveTB.structured_traceback(type(self), self, self.__traceback__, tb_offset=0)
 
 
-def drawing_copy(root: Value, grads: Mapping[Value, float]) -> tuple[Value, dict[Value, Value]]:
-    """A copy of ``root``'s graph whose nodes hold the gradients of ``grads`` (0 if absent) as ``.grad``.
-
-    What a drawing of a failure needs: the gradients as they stood when it failed, drawn
-    without writing the ``.grad`` of the user's nodes (another thread may be running
-    ``backward()`` through them). The copies have the same data, labels, ops and constants.
-
-    Returns:
-        The copy of ``root`` and the map from each node of the graph to its copy.
-    """
-    from .backward import topological_order
-    from .value import Value
-
-    copies: dict[Value, Value] = {}
-    for v in topological_order(root):
-        c = Value(v.data, v.label)
-        fn = v._fn
-        if fn is not None:  # linked after construction, as value.fresh_variable does: whatever the grad mode
-            c._fn = fn
-            c._x, c._y = fn.kind.layout(tuple(copies[p] for p in parents_of(v)), param_of(v))
-        c.grad = grads.get(v, 0.0)
-        copies[v] = c
-    return copies[root], copies
-
-
 def draw_failure(error: Any, root: Value, grads: Mapping[Value, float] | None, options: dict[str, Any]) -> Any:
     """``error``'s drawing: ``root``'s graph with ``grads`` as its gradients and ``error.node`` in red.
 
-    ``options`` are those of :func:`~autograd_engine.draw_dot`; a ``parameters`` option is followed
-    into the copy. The user's nodes are never written (see :func:`drawing_copy`).
+    ``options`` are those of :func:`~autograd_engine.draw_dot` but ``highlight``, ``grads``, ``step``
+    and ``model``. The gradients are passed as ``draw_dot``'s ``grads=``: the user's nodes are drawn
+    and their ``.grad`` never read or written, so another thread may run ``backward()`` through them.
     """
     from .viz import draw_dot
+    from .viz.dot import DRAWING_OPTIONS, check_option_names
 
     if "highlight" in options:
         raise TypeError(f"draw() highlights the failing node itself; got highlight="
@@ -176,14 +153,12 @@ def draw_failure(error: Any, root: Value, grads: Mapping[Value, float] | None, o
         if name in options:
             raise TypeError(f"draw() shows the gradients as they stood at the failure; got {name}="
                             f"{describe(options[name])} too (draw_dot(root, {name}=...) draws other gradients)")
-    if grads is None:
-        return draw_dot(root, highlight=error, **options)
-    copy, copies = drawing_copy(root, grads)
-    parameters = options.get("parameters")
-    if isinstance(parameters, Iterable) and not isinstance(parameters, (str, bytes)):
-        options = {**options, "parameters": [copies.get(p, p) for p in parameters]}
-    node = getattr(error, "node", None)
-    return draw_dot(copy, highlight=None if node is None else copies.get(node), **options)
+    if "model" in options:
+        raise TypeError(f"draw() draws the failure's own graph; got model={describe(options['model'])} too "
+                        f"(model.draw(output=err.root) draws the model's parts)")
+    check_option_names(f"{type(error).__name__}.draw", options,
+                       ("format", *(o for o in DRAWING_OPTIONS if o not in ("highlight", "step", "grads"))))
+    return draw_dot(root, highlight=error, grads=grads, **options)
 
 
 def _number(v: Any) -> float:
@@ -217,13 +192,15 @@ class AnomalyError(ReadableError, FloatingPointError):
     def draw(self, **options: Any) -> graphviz.Digraph:
         """The graph of ``root`` with ``node`` in red and the gradients as they stood at the failure.
 
-        Drawn from a copy of the graph holding ``grads``: the nodes' own ``.grad`` are never
-        written, so drawing is safe while another thread runs ``backward()`` through them.
-        Takes the options of :func:`~autograd_engine.draw_dot` but ``highlight`` (this error's node),
-        ``grads`` and ``step`` (the gradients are the failure's).
+        Drawn with ``grads`` as :func:`~autograd_engine.draw_dot`'s ``grads=``: the nodes' own ``.grad``
+        are never read or written, so drawing is safe while another thread runs ``backward()`` through
+        them; with ``edge_labels=True`` the edges carry the contributions the sweep had sent. Takes the
+        options of ``draw_dot`` but ``highlight`` (this error's node), ``grads`` and ``step`` (the
+        gradients are the failure's) and ``model``.
 
         Raises:
-            TypeError: ``highlight``, ``grads`` or ``step`` is given, or another option is bad (as for ``draw_dot``).
+            TypeError: ``highlight``, ``grads``, ``step`` or ``model`` is given, an option ``draw_dot`` does
+                not take, or a bad value (as for ``draw_dot``).
             GraphvizNotFoundError: the ``dot`` program is missing.
         """
         return draw_failure(self, self.root, self.grads, options)

@@ -129,12 +129,14 @@ class GradcheckError(ReadableError, AssertionError):
     def draw(self, **options: Any) -> graphviz.Digraph:
         """The failing output's graph: gradients as ``backward()`` gave them, the culprit node in red.
 
-        Drawn from a copy of the graph holding ``grads``: the nodes' own ``.grad`` are never
-        written. Takes the options of :func:`~autograd_engine.draw_dot` but ``highlight`` (the culprit),
-        ``grads`` and ``step`` (the gradients are the failure's).
+        Drawn with ``grads`` as :func:`~autograd_engine.draw_dot`'s ``grads=``: the nodes' own ``.grad``
+        are never read or written; with ``edge_labels=True`` the edges carry the contributions those
+        gradients sent. Takes the options of ``draw_dot`` but ``highlight`` (the culprit), ``grads`` and
+        ``step`` (the gradients are the failure's) and ``model``.
 
         Raises:
-            TypeError: ``highlight``, ``grads`` or ``step`` is given, or another option is bad (as for ``draw_dot``).
+            TypeError: ``highlight``, ``grads``, ``step`` or ``model`` is given, an option ``draw_dot`` does
+                not take, or a bad value (as for ``draw_dot``).
             ValueError: the error holds no graph (one made by hand without ``outputs``).
             GraphvizNotFoundError: the ``dot`` program is missing.
         """

@@ -12,6 +12,7 @@ from autograd_engine import (
     Value,
     backward_steps,
     detect_anomaly,
+    draw_dot,
     enable_grad,
     gradients,
     is_anomaly_enabled,
@@ -332,6 +333,19 @@ def test_drawing_a_failure_never_writes_the_graphs_own_grad(monkeypatch):
     assert "distance | data 0.0000 | grad 3.0000" in source and "grad inf" in source and "#c0392b" in source
 
 
+def test_a_failure_is_drawn_on_the_graph_itself_with_the_failures_gradients_and_contributions():
+    err, nodes = _failed_backward()
+    drawing = err.draw(edge_labels=True)
+    assert set(drawing.node_ids) == set(nodes) and err.node in drawing.node_ids  # the user's nodes, no copy
+    assert drawing.source == draw_dot(err.root, grads=err.grads, highlight=err, edge_labels=True).source
+    distance = err.node
+    product = next(v for v in nodes if distance in v.parents)
+    # distance * w had gradient 1 (from loss = distance * w + w) and sent 1 * w = 3 to distance, 1 * 0 to w
+    assert "∂ 3.0000\\ng·∂ 3.0000" in drawing.source and err.grads[product] == 1.0
+    assert "g·∂ inf" in drawing.source  # what the sqrt rule sent to x * x when the sweep stopped
+    assert all(v.grad == 7.0 for v in nodes)
+
+
 def test_eight_threads_drawing_one_failure_while_backward_runs_see_their_own_gradients():
     err, nodes = _failed_backward()
     expected = err.draw().source
@@ -454,7 +468,11 @@ ERROR_CASES = [
     ("AnomalyError.draw-given-a-step", lambda: AnomalyError("m", Value(1.0), grads={}).draw(step=1), TypeError,
      r"^draw\(\) shows the gradients as they stood at the failure; got step=int 1 too"),
     ("AnomalyError.draw-an-unknown-option", lambda: AnomalyError("m", Value(1.0), grads={}).draw(colour=1),
-     TypeError, r"colour"),
+     TypeError, r"^AnomalyError.draw\(\) got an unexpected option 'colour'; it takes format, rankdir, show_grad, "
+                r"max_nodes, depth, group_by, parameters and edge_labels$"),
+    ("AnomalyError.draw-given-a-model", lambda: AnomalyError("m", Value(1.0), grads={}).draw(model=None), TypeError,
+     r"^draw\(\) draws the failure's own graph; got model=NoneType None too \(model.draw\(output=err.root\) draws "
+     r"the model's parts\)$"),
 ]
 
 

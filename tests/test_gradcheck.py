@@ -16,6 +16,7 @@ from autograd_engine import (
     gradcheck,
     gradgradcheck,
     numerical_jacobian,
+    to_dot,
 )
 from autograd_engine.gradcheck import check_node_rule
 from autograd_engine.ops import UNARY, register
@@ -225,6 +226,9 @@ def test_drawing_a_gradcheck_failure_never_writes_the_graphs_own_grad(bad_sin, m
     assert seen == [[0.0] * len(nodes)]
     assert f"grad {viz.format_number(2 * 1.5 * math.sin(0.75))}" in source and "#c0392b" in source
     assert "g·∂" in source  # the contributions backward sent, drawn from the failure's gradients
+    drawing = err.draw(edge_labels=True)
+    assert set(drawing.node_ids) == set(nodes) and err.node in drawing.node_ids  # the graph itself, not a copy
+    assert drawing.source == source == to_dot(err.outputs[0], grads=err.grads, highlight=err, edge_labels=True)
 
 
 def test_a_failure_drawing_names_a_second_highlight_as_the_mistake(bad_sin):
@@ -285,6 +289,11 @@ ERROR_CASES = [
      TypeError, r"^draw\(\) highlights the failing node itself; got highlight=NoneType None too"),
     ("GradcheckError.draw-given-grads", lambda: _failure(outputs=[Value(1.0)], grads={}).draw(grads=None),
      TypeError, r"^draw\(\) shows the gradients as they stood at the failure; got grads=NoneType None too"),
+    ("GradcheckError.draw-an-unknown-option", lambda: _failure(outputs=[Value(1.0)], grads={}).draw(colour=1),
+     TypeError, r"^GradcheckError.draw\(\) got an unexpected option 'colour'; it takes format, rankdir, show_grad, "
+                r"max_nodes, depth, group_by, parameters and edge_labels$"),
+    ("GradcheckError.draw-given-a-model", lambda: _failure(outputs=[Value(1.0)], grads={}).draw(model=1), TypeError,
+     r"^draw\(\) draws the failure's own graph; got model=int 1 too"),
     ("GradcheckError.draw-without-a-graph", lambda: _failure().draw(), ValueError,
      r"^this GradcheckError holds no graph to draw$"),
     ("gradcheck-f-returns-a-2d-array-of-strings", lambda: gradcheck(lambda x: np.array([["a"]]), [1.0]), TypeError,

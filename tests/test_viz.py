@@ -644,9 +644,26 @@ def test_grads_shows_gradients_of_ones_own_without_touching_the_nodes():
     assert grads == {"x": "grad nan", "w": "grad -inf", "y": "grad 1.0000", "data -6.0000": "grad 0.0000"}
     assert x.grad == w.grad == y.grad == 0.0  # read from the mapping only
     labels = edge_labels(src)
-    assert sorted(labels.values()) == ["∂ -3.0000", "∂ 2.0000", f"∂ {format_number(1 - math.tanh(-6) ** 2)}"]
+    # the mapping's root gradient is not 0: each op sent its node's gradient in the mapping times ∂ (x * w holds 0)
+    assert sorted(labels.values()) == [f"∂ -3.0000\\ng·∂ {format_number(0.0 * -3.0)}", "∂ 2.0000\\ng·∂ 0.0000",
+                                       f"∂ {format_number(1 - math.tanh(-6) ** 2)}\\ng·∂ "
+                                       f"{format_number(1 - math.tanh(-6) ** 2)}"]
     y.backward()  # the nodes' own gradients are not what is drawn either
     assert to_dot(y, grads={}).count("grad 0.0000") == 4
+    assert "g·∂" not in to_dot(y, grads={}, edge_labels=True)  # the mapping's root holds 0: nothing sent yet
+
+
+def test_with_grads_the_edges_carry_the_contributions_of_the_mapping_not_of_grad():
+    x, w = Value(2.0, "x"), Value(-3.0, "w")
+    h = x * w
+    y = h * h
+    y.backward()  # .grad: y 1, h 2h = -24, x -24 * -3 = 72, w -48
+    src = to_dot(y, grads={y: 0.5, h: 10.0}, edge_labels=True)
+    by_edge = sorted(text for _, _, text in EDGE_LABEL.findall(src))  # h -> (h * h) twice
+    # y sends 0.5 * ∂(h * h)/∂h = 0.5 * -6 on each of its two edges, h sends 10 * w and 10 * x
+    assert by_edge == ["∂ -3.0000\\ng·∂ -30.0000", "∂ -6.0000\\ng·∂ -3.0000", "∂ -6.0000\\ng·∂ -3.0000",
+                       "∂ 2.0000\\ng·∂ 20.0000"]
+    assert to_dot(y, grads={y: 0.5, h: 10.0}, edge_labels=True, show_grad=False).count("g·∂") == 0
 
 
 def test_edges_and_captions_print_nan_and_inf_as_words():

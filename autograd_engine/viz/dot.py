@@ -73,6 +73,22 @@ LEGEND = ("legend: dashed border = grad still partial (a node that uses it has n
 
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
+#: The drawing options of :func:`to_dot`, in its order (:func:`draw_dot` and :func:`save_graph` take them too).
+DRAWING_OPTIONS = ("rankdir", "show_grad", "max_nodes", "depth", "group_by", "highlight", "step", "parameters",
+                   "edge_labels", "grads")
+
+
+def check_option_names(function: str, options: Iterable[str], takes: Sequence[str]) -> None:
+    """Refuse the first of ``options`` that ``function`` does not take, naming it and listing ``takes``.
+
+    Raises:
+        TypeError: ``draw_dot() got an unexpected option 'colour'; it takes format, model, rankdir ... and grads``.
+    """
+    for name in options:
+        if name not in takes:
+            raise TypeError(f"{function}() got an unexpected option {name!r}; it takes "
+                            f"{', '.join(takes[:-1])} and {takes[-1]}")
+
 
 class GraphvizNotFoundError(RuntimeError):
     """Graphviz's ``dot`` program is not installed (or not on ``PATH``), so nothing can be rendered."""
@@ -408,7 +424,7 @@ def build_graph(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max
             g.edge(head, ids[v])
         hidden = 0
         locals_ = local_derivatives(v) if edge_labels else []
-        sent = _sent(v, root, state) if edge_labels and show_grad and shown is None else None
+        sent = _sent(v, root, state, shown) if edge_labels and show_grad else None
         for i, p in enumerate(parents_of(v)):
             if p not in scene.visible:
                 hidden += 1
@@ -464,13 +480,17 @@ def _value_node(g: graphviz.Digraph, v: Value, node_id: str, root: Value, show_g
     g.node(node_id, _label("{ " + " | ".join(fields) + " }"), **attrs)
 
 
-def _sent(v: Value, root: Value, state: SweepState | None) -> list[float] | None:
-    """What ``v`` sent each input: at a step, once the sweep processed ``v``; else after ``backward()``."""
+def _sent(v: Value, root: Value, state: SweepState | None, grads: dict[Value, float] | None) -> list[float] | None:
+    """What ``v`` sent each input: at a step, once the sweep processed ``v``; else after ``backward()``.
+
+    With ``grads`` (the ``grads=`` option) the gradients are the mapping's, not the nodes' ``.grad``.
+    """
     if state is not None:
         return state.sent.get(v)
-    if root.grad == 0:
+    g = grads.get(v, 0.0) if grads is not None else v.grad
+    if (grads.get(root, 0.0) if grads is not None else root.grad) == 0:
         return None  # backward has not run from this root: no contribution to show yet
-    return [v.grad * d for d in local_derivatives(v)]
+    return [g * d for d in local_derivatives(v)]
 
 
 def edge_id_of(node_id: str, index: int) -> str:
@@ -511,7 +531,9 @@ def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
             ``root.grad`` is not 0 (``backward()`` has run from ``root``).
         grads: a mapping ``{node: gradient}`` to show instead of each node's ``.grad`` (nodes not in
             it show 0), e.g. the gradients as they stood when a check failed; nothing's ``.grad`` is
-            read or written. Edges then show the local derivatives only. Not together with ``step``.
+            read or written. With ``edge_labels`` the contributions are then the mapping's gradient of
+            each op's node times ``∂``, shown when the mapping's root gradient is not 0. Not together
+            with ``step``.
 
     Raises:
         TypeError, ValueError: a bad argument (the message names it).
