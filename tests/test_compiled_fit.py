@@ -347,3 +347,31 @@ def test_fit_twice_goes_on_from_the_trained_weights_and_sees_changes_made_by_han
     np.testing.assert_allclose(compiled.loss, scalar.loss, rtol=1e-9)
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         assert (q.data, q.grad) == pytest.approx((p.data, p.grad), rel=1e-9, abs=1e-12)
+
+
+def test_under_no_grad_in_threads_and_in_a_generator_the_compiled_fit_is_the_same():
+    import threading
+
+    from autograd_engine import no_grad
+
+    def run(seed):
+        return fit(MLP(2, [4, 1], seed=seed), X2, Y2, loss="hinge", optimizer="sgd", epochs=3, batch_size=9,
+                   progress=False, compile=True).loss
+
+    alone = {seed: run(seed) for seed in (0, 1)}
+    with no_grad():
+        assert run(0) == alone[0]
+    found = {}
+    threads = [threading.Thread(target=lambda i=i: found.__setitem__(i, run(i % 2))) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert found == {i: alone[i % 2] for i in range(8)}  # two models' traces and fits in parallel, bit for bit
+    assert next(run(seed) for seed in [1]) == alone[1]
+
+
+def test_predict_of_nan_and_inf_gives_what_the_scalar_pass_gives():
+    model = MLP(2, [3, 1], seed=0)
+    X = [[np.nan, 1.0], [np.inf, 0.0], [0.5, -0.5]]
+    np.testing.assert_array_equal(predict(model, X, compile=True), predict(model, X, compile=False))
