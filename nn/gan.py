@@ -93,6 +93,24 @@ def _player(module: Any, name: str) -> Module:
     return module
 
 
+def _players(generator: Any, discriminator: Any) -> tuple[Module, Module]:
+    """Two different modules with no parameter in common (a shared one would be stepped by both players)."""
+    generator, discriminator = _player(generator, "generator"), _player(discriminator, "discriminator")
+    if generator is discriminator:
+        raise ValueError(f"discriminator must be a module other than generator, got the same "
+                         f"{type(generator).__name__} twice")
+    shared = {id(p) for p in generator.parameters()} & {id(p) for p in discriminator.parameters()}
+    if shared:
+        raise ValueError(f"discriminator must share no parameters with generator, got {len(shared)} shared")
+    return generator, discriminator
+
+
+def _width(x: np.ndarray, name: str, generator_width: int) -> None:
+    if x.shape[1] != generator_width:
+        raise ValueError(f"{name} must have one column per number the generator makes ({generator_width}), "
+                         f"got {x.shape[1]}")
+
+
 def _vector(out: Any) -> list[Value]:
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
@@ -182,7 +200,7 @@ def discriminator_step(generator: Module, discriminator: Module, d_optimizer: Op
     Raises:
         TypeError, ValueError: a bad argument (``d_optimizer`` must hold exactly D's parameters).
     """
-    discriminator = _player(discriminator, "discriminator")
+    generator, discriminator = _players(generator, discriminator)
     d_optimizer = _optimizer(d_optimizer, "d_optimizer", discriminator)
     fake = generate(generator, noise)
     return _descend(d_optimizer, lambda: discriminator_loss(discriminator, real, fake))
@@ -200,7 +218,7 @@ def generator_step(generator: Module, discriminator: Module, g_optimizer: Optimi
     Raises:
         TypeError, ValueError: a bad argument (``g_optimizer`` must hold exactly G's parameters).
     """
-    generator = _player(generator, "generator")
+    generator, discriminator = _players(generator, discriminator)
     g_optimizer = _optimizer(g_optimizer, "g_optimizer", generator)
     return _descend(g_optimizer, lambda: generator_loss(generator, discriminator, noise))
 
@@ -234,8 +252,7 @@ def compiled_steps(generator: Module, discriminator: Module, d_optimizer: Optimi
     """
     from autograd_engine import softplus, trace
 
-    generator = _player(generator, "generator")
-    discriminator = _player(discriminator, "discriminator")
+    generator, discriminator = _players(generator, discriminator)
     d_optimizer = _optimizer(d_optimizer, "d_optimizer", discriminator)
     g_optimizer = _optimizer(g_optimizer, "g_optimizer", generator)
     noise_dim = as_int(noise_dim, "noise_dim", minimum=1, maximum=MAX_SAMPLES)
@@ -268,6 +285,7 @@ def compiled_steps(generator: Module, discriminator: Module, d_optimizer: Optimi
 
     def d_step(real: Any, noise: Any) -> float:
         real, noise = np.array(_samples(real, "real")), np.array(_samples(noise, "noise"))
+        _width(real, "real", len(fakes.output_names))
         fake = np.stack(fakes(weights(gp), noise.T), axis=1)
         seed = np.r_[np.full(len(real), 1 / len(real)), np.full(len(fake), 1 / len(fake))]
         out, grads = d_program.value_and_grad(weights(dp), np.concatenate([real, fake]).T,
@@ -334,8 +352,7 @@ def train_gan(generator: Module, discriminator: Module, data: Any, *, steps: int
     >>> len(history.d_loss), sorted(history.snapshots)
     (3, [0, 3])
     """
-    generator = _player(generator, "generator")
-    discriminator = _player(discriminator, "discriminator")
+    generator, discriminator = _players(generator, discriminator)
     data = np.array(_samples(data, "data"))
     steps = as_int(steps, "steps", minimum=1, maximum=MAX_STEPS)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
@@ -357,6 +374,7 @@ def train_gan(generator: Module, discriminator: Module, data: Any, *, steps: int
             return generator_step(generator, discriminator, g_opt, noise)
     fixed = rng.standard_normal((snapshot_size, noise_dim))
     history = GANHistory(snapshots={0: generate(generator, fixed)})
+    _width(data, "data", history.snapshots[0].shape[1])
     for step in range(1, steps + 1):
         real = data[rng.integers(0, len(data), batch_size)]
         history.d_loss.append(d_step(real, rng.standard_normal((batch_size, noise_dim))))

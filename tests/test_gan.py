@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nn import MLP, SGD, Adam
+from nn import MLP, SGD, Adam, Linear, Sequential
 from nn.gan import (
     compiled_steps,
     discriminator_loss,
@@ -123,6 +123,36 @@ def test_generate_returns_numbers_without_a_graph():
     np.testing.assert_allclose(out[:, 0], [G(z).data for z in sample_noise(3, 2, seed=0).tolist()])
 
 
+def test_a_training_round_is_a_discriminator_step_then_a_generator_step():
+    """Each player moves by its own step alone: the test fails if D's optimizer also stepped during G's step."""
+    data = sample_mixture(50, [-1.0, 1.0], 0.3, seed=0)
+    G, D = players(4)
+    history = train_gan(G, D, data, steps=2, batch_size=6, noise_dim=2, lr=0.05, seed=9)
+    G2, D2 = players(4)
+    g_opt = Adam(G2.parameters(), lr=0.05, betas=(0.5, 0.999))
+    d_opt = Adam(D2.parameters(), lr=0.05, betas=(0.5, 0.999))
+    rng = np.random.default_rng(9)
+    rng.standard_normal((500, 2))  # the fixed snapshot noise
+    for step in range(2):
+        real = data[rng.integers(0, len(data), 6)]
+        assert discriminator_step(G2, D2, d_opt, real, rng.standard_normal((6, 2))) == history.d_loss[step]
+        d_after = values(D2)
+        assert generator_step(G2, D2, g_opt, rng.standard_normal((6, 2))) == history.g_loss[step]
+        assert values(D2) == d_after
+    assert values(G) == values(G2) and values(D) == values(D2)
+
+
+def test_data_of_another_width_than_the_generators_samples_is_named():
+    G, D = players()
+    for compile in (False, True):
+        with pytest.raises(ValueError, match=r"data must have one column per number the generator makes \(1\), got 2"):
+            train_gan(G, D, np.zeros((4, 2)), steps=1, noise_dim=2, compile=compile)
+    _, D2 = players()
+    d_step, _ = compiled_steps(G, D2, SGD(D2.parameters(), lr=0.1), SGD(G.parameters(), lr=0.1), 2)
+    with pytest.raises(ValueError, match=r"real must have one column per number the generator makes \(1\), got 3"):
+        d_step(np.zeros((4, 3)), np.zeros((4, 2)))
+
+
 G0, D0 = players()
 
 
@@ -196,4 +226,16 @@ ERROR_CASES = [
      "discriminator must return one logit, got 2 outputs"),
     ("train_gan-betas-bad", lambda: train_gan(G0, D0, [1.0], steps=1, noise_dim=2, betas=(1.5, 0.9)), ValueError,
      "betas"),
+    ("train_gan-same-module-twice", lambda: train_gan(D0, D0, [1.0], steps=1), ValueError,
+     "discriminator must be a module other than generator, got the same MLP"),
+    ("generator_step-same-module-twice", lambda: generator_step(D0, D0, SGD(D0.parameters(), lr=0.1), [[0.0]]),
+     ValueError, "discriminator must be a module other than generator"),
+    ("discriminator_step-same-module-twice",
+     lambda: discriminator_step(D0, D0, SGD(D0.parameters(), lr=0.1), [1.0], [[0.0]]), ValueError,
+     "discriminator must be a module other than generator"),
+    ("compiled_steps-same-module-twice", lambda: compiled_steps(D0, D0, SGD(D0.parameters(), lr=0.1),
+                                                                SGD(D0.parameters(), lr=0.1), 1),
+     ValueError, "discriminator must be a module other than generator"),
+    ("train_gan-shared-parameters", lambda: train_gan(Sequential(D0.layers[0], Linear(4, 1)), D0, [1.0], steps=1),
+     ValueError, r"discriminator must share no parameters with generator, got 8 shared"),
 ]
