@@ -288,6 +288,9 @@ def test_the_vendored_renderer_is_the_pinned_file_with_its_licence():
 
 _v = neuron()
 
+#: What the options of the functions here are, as their errors list them.
+_TAKES = r"renderer, edge_labels, rankdir, max_nodes, depth, group_by, highlight and parameters$"
+
 ERROR_CASES = [
     ("save_html-root-None", lambda: save_html(None, "x.html"), TypeError, r"root must be a Value, got NoneType None"),
     ("save_html-path-an-int", lambda: save_html(_v, 3), TypeError, r"path must be a str or os.PathLike, got int 3"),
@@ -299,7 +302,10 @@ ERROR_CASES = [
     ("StepThrough-save_html-a-svg", lambda: StepThrough(_v, renderer="browser").save_html("g.svg"), ValueError,
      r"path must end in \.html or \.htm .*got 'g\.svg'"),
     ("show_backward-path-a-pdf", lambda: show_backward(_v, "g.pdf"), ValueError, r"path must end in \.html or \.htm"),
-    ("StepThrough-grads-given", lambda: StepThrough(_v, grads={}), TypeError, r"unknown option grads=\{\}"),
+    ("StepThrough-grads-given", lambda: StepThrough(_v, grads={}), TypeError,
+     r"^StepThrough\(\) got an unexpected option 'grads'; it takes " + _TAKES),
+    ("save_html-unknown-option", lambda: save_html(_v, "x.html", colour="red"), TypeError,
+     r"^save_html\(\) got an unexpected option 'colour'; it takes " + _TAKES),
     ("save_html-path-bytes", lambda: save_html(_v, b"x.html"), TypeError, r"path must be a str or os.PathLike"),
     ("save_html-renderer-bad", lambda: save_html(_v, "x.html", renderer="svg"), ValueError,
      r"renderer must be one of auto, dot, browser, got str 'svg'"),
@@ -316,7 +322,7 @@ ERROR_CASES = [
      r"path must be a str or os.PathLike, got list"),
     ("show_backward-path-an-int", lambda: show_backward(_v, 7), TypeError, r"path must be a str or os.PathLike"),
     ("show_backward-unknown-option", lambda: show_backward(_v, colour="red"), TypeError,
-     r"unknown option colour='red'; the step-through takes renderer, edge_labels and rankdir, max_nodes, depth"),
+     r"^show_backward\(\) got an unexpected option 'colour'; it takes " + _TAKES),
 ]
 
 

@@ -465,6 +465,9 @@ def test_save_graph_writes_through_a_link_and_refuses_what_it_must_not_replace(t
 
 _v = Value(1.0) * 2
 
+#: What the options of the functions here are, as their errors list them.
+_TAKES = r"rankdir, show_grad, max_nodes, depth, group_by, highlight, step, parameters, edge_labels and grads$"
+
 ERROR_CASES = [
     ("to_dot-root-None", lambda: to_dot(None), TypeError, r"root must be a Value, got NoneType None"),
     ("to_dot-rankdir-XX", lambda: to_dot(_v, rankdir="XX"), ValueError,
@@ -502,7 +505,24 @@ ERROR_CASES = [
      r"grads\[1\*2\] must be a real number, got ndarray"),
     ("draw_dot-grads-and-step", lambda: draw_dot(_v, grads={}, step=1), TypeError,
      r"pass step= .* or grads= .*, not both; got step=1 and grads=dict"),
+    ("to_dot-unknown-option", lambda: to_dot(_v, colour=1), TypeError,
+     r"^to_dot\(\) got an unexpected option 'colour'; it takes " + _TAKES),
+    ("draw_dot-unknown-option", lambda: draw_dot(_v, colour=1), TypeError,
+     r"^draw_dot\(\) got an unexpected option 'colour'; it takes format, model, " + _TAKES),
+    ("save_graph-unknown-option", lambda: save_graph(_v, "never-written.dot", colour=1), TypeError,
+     r"^save_graph\(\) got an unexpected option 'colour'; it takes " + _TAKES),
+    ("save_graph-format-option", lambda: save_graph(_v, "never-written.svg", format="png"), TypeError,
+     r"^save_graph\(\) got an unexpected option 'format'; it takes rankdir, "),
 ]
+
+
+def test_the_drawing_options_named_in_errors_are_to_dots_keywords():
+    import inspect
+
+    from autograd_engine.viz.dot import DRAWING_OPTIONS
+
+    keywords = [p.name for p in inspect.signature(to_dot).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    assert tuple(keywords) == DRAWING_OPTIONS
 
 
 # -- the chain rule on the picture ---------------------------------------------------------------------------

@@ -506,7 +506,8 @@ def edge_text(local: float, sent: float | None) -> str:
 
 def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_nodes: int = 500,
            depth: int | None = None, group_by: Any = None, highlight: Any = None, step: int | None = None,
-           parameters: Iterable[Value] | None = None, edge_labels: bool = False, grads: Any = None) -> str:
+           parameters: Iterable[Value] | None = None, edge_labels: bool = False, grads: Any = None,
+           **unknown: Any) -> str:
     """The DOT source of the graph that ``root`` depends on. Needs no Graphviz program.
 
     Args:
@@ -536,7 +537,8 @@ def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
             with ``step``.
 
     Raises:
-        TypeError, ValueError: a bad argument (the message names it).
+        TypeError, ValueError: a bad argument (the message names it), or an option it does not take
+            (the message lists those it takes).
 
     >>> from autograd_engine import Value
     >>> a = Value(2.0, "a")
@@ -545,6 +547,7 @@ def to_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True, max_node
     >>> "∂ 2.0000" in to_dot(a * a, edge_labels=True)
     True
     """
+    check_option_names("to_dot", unknown, DRAWING_OPTIONS)
     return build_graph(root, rankdir=rankdir, show_grad=show_grad, max_nodes=max_nodes, depth=depth,
                   group_by=group_by, highlight=highlight, step=step, parameters=parameters,
                   edge_labels=edge_labels, grads=grads).source
@@ -617,7 +620,8 @@ def draw_dot(root: Value, *, format: str = "svg", model: Any = None, **options: 
             parameters and collapses its layers.
 
     Raises:
-        TypeError: ``model`` has no ``draw`` method; other bad arguments (the message names them).
+        TypeError: ``model`` has no ``draw`` method, an option neither takes (the message lists those
+            they take); other bad arguments (the message names them).
         GraphvizNotFoundError: from ``.pipe()``/``.render()`` when ``dot`` is missing.
 
     >>> from autograd_engine import Value
@@ -634,6 +638,7 @@ def draw_dot(root: Value, *, format: str = "svg", model: Any = None, **options: 
         if format != "svg":
             options["format"] = format
         return model.draw(output=root, **options)
+    check_option_names("draw_dot", options, ("format", "model", *DRAWING_OPTIONS))
     return build_graph(root, fmt=format, **options)
 
 
@@ -654,7 +659,7 @@ def save_graph(root: Value, path: str | os.PathLike[str], **options: Any) -> str
         The path written.
 
     Raises:
-        TypeError: ``path`` is not a str or ``os.PathLike`` of str.
+        TypeError: ``path`` is not a str or ``os.PathLike`` of str, or an option :func:`to_dot` does not take.
         ValueError: the extension is not .svg, .png, .pdf or .dot, or ``path`` is empty.
         GraphvizNotFoundError: a rendered format was asked for and ``dot`` is missing.
         FileNotFoundError, IsADirectoryError, PermissionError: the folder is missing, ``path`` is a
@@ -666,6 +671,7 @@ def save_graph(root: Value, path: str | os.PathLike[str], **options: Any) -> str
     >>> open(out).read().startswith("digraph")
     True
     """
+    check_option_names("save_graph", options, DRAWING_OPTIONS)
     path = as_path(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in _FORMATS:

@@ -30,7 +30,7 @@ from ..files import as_path, atomic_write, writable_target
 from ..ops import parents_of
 from ..validation import as_choice, describe
 from ..value import Value
-from .dot import GraphvizNotFoundError, build_graph, edge_id_of, format_number, has_dot
+from .dot import GraphvizNotFoundError, build_graph, check_option_names, edge_id_of, format_number, has_dot
 from .sweep import SweepState, say, sweep_states, who
 
 __all__ = ["StepThrough", "save_html", "show_backward", "browser_bundle"]
@@ -109,6 +109,15 @@ def _page(title: str, data: dict[str, Any], svg: str | None, stepping: bool) -> 
             f"{renderer}<script>{_page_script()}</script>\n</body>\n</html>\n")
 
 
+def _check_step_options(function: str, options: dict[str, Any]) -> None:
+    """Refuse ``step``/``show_grad`` (the page shows every step and gradient) and options it does not take."""
+    for name in ("step", "show_grad"):
+        if name in options:
+            raise TypeError(f"the step-through shows every step and every gradient itself; it takes no "
+                            f"{name} option, got {name}={options[name]!r}")
+    check_option_names(function, options, ("renderer", "edge_labels", *_DRAWING_OPTIONS))
+
+
 def _html_path(path: Any) -> str:
     """``path`` checked: a non-empty str or ``os.PathLike`` ending in ``.html`` or ``.htm``."""
     path = as_path(path)
@@ -179,14 +188,7 @@ class StepThrough:
     def __init__(self, root: Value, *, renderer: str = "auto", edge_labels: bool = True, **options: Any) -> None:
         if not isinstance(root, Value):
             raise TypeError(f"root must be a Value, got {describe(root)}")
-        for name in ("step", "show_grad"):
-            if name in options:
-                raise TypeError(f"the step-through shows every step and every gradient itself; it takes no "
-                                f"{name} option, got {name}={options[name]!r}")
-        unknown = sorted(set(options) - set(_DRAWING_OPTIONS))
-        if unknown:
-            raise TypeError(f"unknown option {unknown[0]}={options[unknown[0]]!r}; the step-through takes "
-                            f"renderer, edge_labels and {', '.join(_DRAWING_OPTIONS)}")
+        _check_step_options("StepThrough", options)
         self.renderer = as_choice(renderer, "renderer", ("auto", "dot", "browser"))
         if self.renderer == "auto":
             self.renderer = "dot" if has_dot() else "browser"
@@ -315,6 +317,7 @@ def save_html(root: Value, path: str | os.PathLike[str], **options: Any) -> str:
     """
     if not isinstance(root, Value):
         raise TypeError(f"root must be a Value, got {describe(root)}")
+    _check_step_options("save_html", options)
     _html_path(path)
     return StepThrough(root, **options).save_html(path)
 
@@ -344,6 +347,7 @@ def show_backward(root: Value, path: str | os.PathLike[str] | None = None, **opt
     Raises:
         TypeError, ValueError: a bad argument (the message names it).
     """
+    _check_step_options("show_backward", options)
     if path is not None:
         path = _html_path(path)
     steps = StepThrough(root, **options)
