@@ -526,7 +526,7 @@ class TracerError(TypeError):
 
     Raised inside :func:`autograd_engine.trace` when the function branches on a
     traced Value (``if x > 0``, ``bool(x)``, ``max(x, y)``), reads its ``.data`` or
-    converts it with ``float()``, or computes from traced Values under
+    ``.grad`` or converts it with ``float()``, or computes from traced Values under
     ``no_grad()``: each would bake the example's numbers into the program instead
     of recording an operation. The message names the file and line of the user's
     code and the primitive to use instead (``relu``, ``abs``, ``maximum``,
@@ -570,6 +570,8 @@ def user_location(frame: Any = None) -> str:
 
 
 _DATA_SLOT = Value.data  # the slot itself; TracedValue reads it past its guarded property
+_GRAD_SLOT = Value.grad
+_GRAD_HINT = "a traced function's gradients come from Program.value_and_grad, not from .grad"
 
 
 class TracedValue(Value):
@@ -594,6 +596,17 @@ class TracedValue(Value):
     def data(self, value: float) -> None:
         _check_trace("assigning .data of a traced Value", _DATA_HINT)
         _DATA_SLOT.__set__(self, value)
+
+    @property  # type: ignore[override]
+    def grad(self) -> Any:
+        """The gradient slot; reading it from user code during a trace raises :class:`TracerError`."""
+        _check_trace("reading .grad of a traced Value", _GRAD_HINT)
+        return _GRAD_SLOT.__get__(self, Value)
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        _check_trace("assigning .grad of a traced Value", _GRAD_HINT)
+        _GRAD_SLOT.__set__(self, value)
 
     def __bool__(self) -> bool:
         _check_trace("bool() of a traced Value", _BRANCH_HINT)

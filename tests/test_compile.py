@@ -302,6 +302,10 @@ def test_forward_memory_follows_width_not_length():
 # -- TracerError -----------------------------------------------------------------------------------------
 
 
+_grad_param = Value(2.0)  # an input Value with a gradient of its own (as a model's parameter has)
+_grad_param.grad = 0.5
+
+
 def _line_of(text):
     import inspect
 
@@ -326,6 +330,10 @@ def _branches(kind, x):
     if kind == "no_grad":
         with ae.no_grad():
             return x * 2  # marker-no_grad
+    if kind == "grad":
+        return x * x.grad  # marker-grad
+    if kind == "grad_param":
+        return x * _grad_param.grad  # marker-grad_param: an earlier backward's gradient would be baked in
     raise AssertionError(kind)
 
 
@@ -336,10 +344,12 @@ def _branches(kind, x):
     ("float", r"float\(\) of a traced Value"),
     ("max", r"comparing a traced Value"),
     ("no_grad", r"under no_grad\(\).*stop_gradient"),
+    ("grad", r"reading \.grad of a traced Value.*value_and_grad"),
+    ("grad_param", r"reading \.grad of a traced Value"),
 ])
 def test_tracer_errors_name_the_users_line(kind, words):
     with pytest.raises(TracerError, match=words) as info:
-        trace(lambda x: _branches(kind, x), 1.0)
+        trace(lambda x, w: _branches(kind, x), 1.0, _grad_param)
     msg = str(info.value)
     assert f"{HERE}:{_line_of('marker-' + kind)}:" in msg and "\n" not in msg
     assert isinstance(info.value, TypeError)
