@@ -31,8 +31,9 @@ from .value import Value
 
 __all__ = ["check_my_grads", "GradReport", "GradCheckRow", "CHECKS", "MAX_STEPS"]
 
-#: The most Python line events one check may run in the learner's code before it is stopped as endless.
-MAX_STEPS = 200_000
+#: The most bytecode instructions one check may run in the learner's code before it is stopped as endless
+#: (counted per instruction, so a loop written on one line is stopped too; a correct class needs about 20,000).
+MAX_STEPS = 1_000_000
 
 #: The gradient arriving at the node under test: not 1, so a rule that forgets ``out.grad`` shows.
 UPSTREAM = 2.0
@@ -226,32 +227,47 @@ def _guarded(call: Callable[[], Any], what: str) -> Any:
         nonlocal steps
         steps += 1
         if steps > MAX_STEPS:
-            raise _Endless
+            raise _Endless  # Python unsets a trace function that raises: the stop comes once
+        frame.f_trace_opcodes = True
         return tracer
 
     previous = sys.gettrace()
     sys.settrace(tracer)
     try:
-        return call()
+        result = call()
     except _Endless:
-        raise _RowError("error", f"{what} did not finish after {MAX_STEPS:,} steps (an endless loop?)") from None
-    except NotImplementedError as exc:
-        raise _RowError("not written yet", f"{what} raised NotImplementedError({str(exc)!r})") from None
-    except RecursionError:
-        raise _RowError("error", f"{what} raised RecursionError (a recursion without end, or a graph "
-                                "too deep for a recursive sort)") from None
+        result = None
     except Exception as exc:
-        raise _RowError("error", f"{what} raised {type(exc).__name__}: {exc}") from None
+        if steps <= MAX_STEPS:  # otherwise the stop was caught in the learner's code and something else raised
+            raise _problem(exc, what) from None
     finally:
         sys.settrace(previous)
+    if steps > MAX_STEPS:  # stopped, or a bare except in the learner's code swallowed the stop
+        raise _RowError("error", f"{what} did not finish after {MAX_STEPS:,} steps (an endless loop?)")
+    return result
 
 
-def _get(obj: Any, attribute: str, what: str) -> Any:
-    """``obj.attribute`` read by the learner's code (a property may run), a _RowError when absent."""
+def _problem(exc: Exception, what: str) -> _RowError:
+    """The row for an exception the learner's code raised."""
+    if isinstance(exc, NotImplementedError):
+        return _RowError("not written yet", f"{what} raised NotImplementedError({str(exc)!r})")
+    if isinstance(exc, RecursionError):
+        return _RowError("error", f"{what} raised RecursionError (a recursion without end, or a graph "
+                                  "too deep for a recursive sort)")
+    return _RowError("error", f"{what} raised {type(exc).__name__}: {exc}")
+
+
+_ABSENT = object()
+
+
+def _get(obj: Any, attribute: str, what: str, absent: Any = _ABSENT) -> Any:
+    """``obj.attribute`` read by the learner's code (a property may run); ``absent`` or a _RowError when missing."""
     try:
         return _guarded(lambda: getattr(obj, attribute), f"reading {what}.{attribute}")
     except _RowError as problem:
         if problem.status == "error" and "AttributeError" in problem.message:
+            if absent is not _ABSENT:
+                return absent
             raise _RowError("error", f"{what} has no attribute {attribute!r}") from None
         raise
 
@@ -274,9 +290,12 @@ def _make(cls: type, x: float, name: str) -> Any:
     return v
 
 
-def _apply(cls: type, call: Callable[[], Any], how: str, point: str) -> Any:
+def _apply(cls: type, call: Callable[[], Any], how: str, point: str, method: str) -> Any:
+    """The learner's ``call``; its result must be a ``cls``, or of the class that defines ``method``
+    when ``cls`` inherits it (a subclass of micrograd's Value, whose ops make micrograd Values)."""
     out = _guarded(call, f"{how} at {point}")
-    if not isinstance(out, cls):
+    owner = next((c for c in cls.__mro__ if method in vars(c)), cls)
+    if not isinstance(out, (cls, owner)):
         raise _RowError("wrong", f"{how} at {point} returned {describe(out)}, expected a {cls.__name__}")
     return out
 
@@ -297,20 +316,20 @@ def _check_op(cls: type, check: _OpCheck) -> tuple[str, str]:
         at = _at(names, point)
         inputs = [_make(cls, p, names[i]) for i, p in enumerate(point)]
         args = [*inputs, check.param] if check.param is not None else inputs
-        out = _apply(cls, lambda args=args: check.call(*args), check.how, at)
+        out = _apply(cls, lambda args=args: check.call(*args), check.how, at, check.method)
         expected = call_forward(op, list(point), check.param)
         got = _real(out, "data", f"({check.how})")
         if not _close(got, expected):
             return "wrong", f"forward wrong: {check.how} gave {_number(got)}, expected {_number(expected)} at {at}"
         rule = call_vjp(op, UPSTREAM, list(point), expected, check.param)
-        local = getattr(out, "_backward", None)
+        local = _get(out, "_backward", f"({check.how})", absent=None)
         if callable(local):
             _guarded(lambda out=out: setattr(out, "grad", UPSTREAM), "setting out.grad")
             _guarded(local, f"{check.name}'s _backward")
             upstream = UPSTREAM
         else:  # no closure to call on its own: the whole backward() seeds out.grad = 1
             used_backward = True
-            _guarded(out.backward, f"({check.how}).backward()")
+            _guarded(_get(out, "backward", f"the result of {check.how}"), f"({check.how}).backward()")
             upstream = 1.0
             rule = [r / UPSTREAM for r in rule]
         for name, v, want in zip(names, inputs, rule):
@@ -331,7 +350,7 @@ def _check_graph(cls: type, check: _GraphCheck) -> tuple[str, str]:
     engine = [Value(p) for p in check.points]
     check.build(*engine).backward()
     leaves = [_make(cls, p, n) for p, n in zip(check.points, names)]
-    out = _apply(cls, lambda: check.build(*leaves), check.name, at)
+    out = _apply(cls, lambda: check.build(*leaves), check.name, at, "backward")
     backward = _get(out, "backward", "the output")
     _guarded(backward, "backward()")
     for name, mine, theirs in zip(names, leaves, engine):
@@ -354,8 +373,11 @@ def check_my_grads(value_class: type, *, required: Iterable[str] = DEFAULT_REQUI
     30-layer chain) are built from your class and from :class:`~autograd_engine.Value`, and
     after ``backward()`` every leaf's gradient is compared: these need a correct topological
     sort and gradients that add up. Nothing your class does can crash the check: exceptions,
-    missing methods, wrong types and endless loops (more than :data:`MAX_STEPS` steps) are
-    reported on the row where they happen.
+    missing methods, wrong types and endless loops (more than :data:`MAX_STEPS` bytecode steps,
+    even inside a bare ``except``) are reported on the row where they happen; KeyboardInterrupt
+    and SystemExit stop the check as they stop any code. The step budget uses ``sys.settrace``
+    for the current thread only, restored afterwards: a debugger's breakpoints in your code do not
+    fire during a check, and a call that blocks in C (``time.sleep``) is not counted.
 
     Args:
         value_class: the class itself (not an instance). It must make a leaf from a number

@@ -4,6 +4,7 @@ import contextlib
 import importlib
 import math
 import sys
+import threading
 
 import pytest
 
@@ -417,6 +418,137 @@ def test_the_report_prints_and_shows_as_a_table():
     assert html.count("<tr") == len(report.rows) + 1 and "expected 6 at x=2, y=3" in html
     with pytest.raises(KeyError, match="no check named 'div'"):
         report["div"]
+
+
+
+class OneLineEndless(Good):
+    """A loop on one line: no new line starts, so only a budget counted in instructions stops it."""
+
+    def backward(self):
+        while True: pass  # noqa: E701
+
+
+class SwallowsTheStop(Good):
+    """An endless loop inside a bare try/except: the stop is caught, and still reported."""
+
+    def backward(self):
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
+
+
+class BackwardPropertyRaises(Good):
+    @property
+    def _backward(self):
+        raise RuntimeError("no closure today")
+
+    @_backward.setter
+    def _backward(self, value):
+        pass
+
+
+class NoBackwardAtAll:
+    """Forwards only: no _backward closures and no backward()."""
+
+    def __init__(self, data):
+        self.data = data
+        self.grad = 0.0
+
+    def __add__(self, other):
+        return NoBackwardAtAll(self.data + other.data)
+
+    def __mul__(self, other):
+        return NoBackwardAtAll(self.data * other.data)
+
+
+class SubclassOfValue(Value):
+    """Inherits every op; the ops return this engine's Value, not the subclass."""
+
+
+class Exits(Good):
+    def backward(self):
+        sys.exit(3)
+
+
+class Interrupted(Good):
+    def backward(self):
+        raise KeyboardInterrupt
+
+
+class UntracesItself(Good):
+    """Turns tracing off inside its own backward (as a debugger or a profiler would): still checked."""
+
+    def backward(self):
+        sys.settrace(None)
+        super().backward()
+
+
+def test_a_one_line_endless_loop_is_stopped():
+    report = check_my_grads(OneLineEndless, required=("add", "mul"))
+    assert report["x * x"].message == f"backward() did not finish after {MAX_STEPS:,} steps (an endless loop?)"
+
+
+def test_an_endless_loop_that_swallows_the_stop_is_still_reported():
+    report = check_my_grads(SwallowsTheStop, required=("add", "mul"))
+    assert report["x * x"].message == f"backward() did not finish after {MAX_STEPS:,} steps (an endless loop?)"
+    assert report["mul"].status == "right"
+
+
+def test_a_backward_closure_that_cannot_be_read_is_a_row():
+    report = check_my_grads(BackwardPropertyRaises)
+    assert report["mul"].message == "reading (x * y)._backward raised RuntimeError: no closure today"
+    assert report["mul"].status == "error" and not report.ok
+
+
+def test_a_class_without_any_backward_is_a_row():
+    report = check_my_grads(NoBackwardAtAll, required=("add", "mul"))
+    assert report["add"].message == "the result of x + y has no attribute 'backward'"
+    assert report["x * x"].message == "the output has no attribute 'backward'"
+    assert not report.ok
+
+
+def test_a_subclass_of_this_engines_value_is_right_everywhere():
+    report = check_my_grads(SubclassOfValue)
+    assert report.ok and all(row.status == "right" for row in report.rows), str(report)
+
+
+def test_a_subclass_of_micrograds_value_is_right_where_it_has_the_op():
+    micrograd_value = importlib.import_module("micrograd.engine").Value
+    report = check_my_grads(type("MyValue", (micrograd_value,), {}), required=("add", "mul", "relu", "pow"))
+    assert report.ok, str(report)
+
+
+@pytest.mark.parametrize(("cls", "stop"), [(Exits, SystemExit), (Interrupted, KeyboardInterrupt)])
+def test_an_exit_or_an_interrupt_stops_the_check_and_restores_tracing(cls, stop):
+    before = sys.gettrace()
+    with pytest.raises(stop):
+        check_my_grads(cls)
+    assert sys.gettrace() is before
+
+
+def test_a_class_that_turns_tracing_off_is_checked_and_tracing_restored():
+    before = sys.gettrace()
+    assert check_my_grads(UntracesItself).ok
+    assert sys.gettrace() is before
+
+
+def test_two_threads_check_at_once():
+    results = {}
+
+    def check(cls):
+        results[cls] = (check_my_grads(cls), sys.gettrace())
+
+    threads = [threading.Thread(target=check, args=(cls,)) for cls in (Endless, WrongMul, Good)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results[Good][0].ok and results[Good][1] is None
+    assert results[WrongMul][0]["mul"].message == "d/dx wrong: got 4, expected 6 at x=2, y=3, out.grad=2"
+    assert results[Endless][0]["x * x"].message.startswith("backward() did not finish after")
+    assert results[Endless][0]["mul"].status == "right" and results[Endless][1] is None
 
 
 ERROR_CASES = [
