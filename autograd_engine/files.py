@@ -32,9 +32,12 @@ def as_path(path: Any, name: str = "path") -> str:
 def writable_target(path: str, what: str = "write to") -> str:
     """The file that writing ``path`` replaces (the end of any chain of symbolic links), checked.
 
+    A leading ``~`` is a folder name, as for :func:`open`: it is not expanded to the home folder.
+
     Raises:
         IsADirectoryError: the target is a folder.
-        FileNotFoundError: the target's folder does not exist.
+        FileNotFoundError: the target's folder does not exist (for a path starting with ``~``, the
+            message says ``~`` is not expanded and to pass ``os.path.expanduser(path)``).
         PermissionError: the target exists and is read-only (even for root, whom the OS would let write).
     """
     target = os.path.realpath(path)
@@ -43,7 +46,9 @@ def writable_target(path: str, what: str = "write to") -> str:
         raise IsADirectoryError(f"cannot {what} {shown}: it is a folder; give a file name")
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot {what} {shown}: the folder {folder!r} does not exist")
+        hint = f"; `~` is not expanded here, as in open(): pass os.path.expanduser({path!r})" \
+            if path.startswith("~") else ""
+        raise FileNotFoundError(f"cannot {what} {shown}: the folder {folder!r} does not exist{hint}")
     if os.path.exists(target) and (not os.access(target, os.W_OK) or not os.stat(target).st_mode & 0o222):
         raise PermissionError(f"cannot {what} {shown}: the file is read-only; make it writable or choose another path")
     return target
