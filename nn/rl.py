@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from autograd_engine import Value, enable_grad, logsumexp, no_grad, vsum
-from autograd_engine.validation import as_bool, as_choice, as_int, as_real, describe, numpy_rng
+from autograd_engine.validation import as_bool, as_choice, as_int, as_real, describe, is_int, is_real, numpy_rng
 
 from .data import MAX_SAMPLES, Seed, as_array
 from .module import Module
@@ -282,7 +282,7 @@ def _environment(env: Any) -> Any:
         raise TypeError(f"env must be a gymnasium environment (reset, step, action_space) or its id, "
                         f"got {describe(env)}")
     n = getattr(getattr(env, "action_space", None), "n", None)
-    if n is None or int(n) < 2:
+    if not is_int(n) or n < 2:
         raise ValueError(f"env must have a discrete action space of two or more actions, got "
                          f"{describe(getattr(env, 'action_space', None))}")
     return env
@@ -328,7 +328,8 @@ def _run(policy: Any, env: Any, rng: np.random.Generator, max_steps: int, greedy
          compiled: CompiledPolicy | None = None) -> Episode:
     """One episode; with a ``log_probs`` list, act through the graph and append each ``log pi(a_t | s_t)``;
     with ``compiled``, act through its traced program."""
-    observation, _ = env.reset(seed=reset_seed)
+    observation = _answer(env.reset(seed=reset_seed), 2, "env.reset() must return (observation, info)")[0]
+    n_actions = int(env.action_space.n)
     episode = Episode([], [], [])
     for _ in range(max_steps):
         obs = _observation(observation, "the environment's observation")
@@ -339,16 +340,29 @@ def _run(policy: Any, env: Any, rng: np.random.Generator, max_steps: int, greedy
         else:
             logits = _logits(policy, obs)
             probs = _softmax([v.data for v in logits])
+        if len(probs) != n_actions:
+            raise ValueError(f"policy must return one logit per action of env ({n_actions}), got {len(probs)}")
         action = int(np.argmax(probs)) if greedy else _sample(probs, rng.random())
         if log_probs is not None:
             log_probs.append(logits[action] - logsumexp(logits))
-        observation, reward, terminated, truncated, _ = env.step(action)
+        observation, reward, terminated, truncated, _ = _answer(
+            env.step(action), 5, "env.step(action) must return (observation, reward, terminated, truncated, info)")
+        reward = reward.item() if isinstance(reward, np.ndarray) and reward.ndim == 0 else reward
+        if not is_real(reward):
+            raise TypeError(f"the environment's reward must be a real number, got {describe(reward)}")
         episode.observations.append(obs)
         episode.actions.append(action)
         episode.rewards.append(float(reward))
         if terminated or truncated:
             break
     return episode
+
+
+def _answer(answer: Any, length: int, expected: str) -> tuple:
+    """An environment's answer, checked to be the tuple gymnasium's API returns (gym before 0.26 returned others)."""
+    if not isinstance(answer, tuple) or len(answer) != length:
+        raise TypeError(f"{expected} as gymnasium's API does, got {describe(answer)}")
+    return answer
 
 
 class CompiledPolicy:

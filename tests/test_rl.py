@@ -203,6 +203,36 @@ def test_the_library_does_not_import_gymnasium():
     assert out.strip() == "False"
 
 
+class OldGymReset(SignGame):
+    """gym's API before 0.26: reset returns the observation alone."""
+
+    def reset(self, seed=None):
+        return super().reset(seed)[0]
+
+
+class OldGymStep(SignGame):
+    """gym's API before 0.26: step returns (obs, reward, done, info)."""
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        return obs, reward, terminated or truncated, info
+
+
+class TextReward(SignGame):
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        return obs, str(reward), terminated, truncated, info
+
+
+class ThreeActions(SignGame):
+    action_space = Discrete(3)
+
+
+class TextActions(SignGame):
+    action_space = Discrete("2")
+
+
+P1 = MLP(1, [2], seed=0)
 P0 = MLP(4, [2], seed=0)
 E0 = Episode([[0.0, 0.0, 0.0, 0.0]], [0], [1.0])
 ERROR_CASES = [
@@ -285,4 +315,16 @@ ERROR_CASES = [
      "baseline must be a finite number"),
     ("score_function_samples-seed-str", lambda: score_function_samples([0.0, 0.0], [1.0, 0.0], 5, seed="0"),
      TypeError, "seed must be an int"),
+    ("reinforce-policy-fewer-logits-than-actions", lambda: reinforce(P1, ThreeActions(), episodes=1), ValueError,
+     r"policy must return one logit per action of env \(3\), got 2"),
+    ("run_episode-policy-more-logits-than-actions", lambda: run_episode(MLP(1, [3]), SignGame()), ValueError,
+     r"policy must return one logit per action of env \(2\), got 3"),
+    ("run_episode-env-action-count-str", lambda: run_episode(P1, TextActions()), ValueError,
+     "env must have a discrete action space of two or more actions"),
+    ("run_episode-env-old-gym-reset", lambda: run_episode(P1, OldGymReset()), TypeError,
+     r"env.reset\(\) must return \(observation, info\) as gymnasium's API does"),
+    ("evaluate_policy-env-old-gym-step", lambda: evaluate_policy(P1, OldGymStep(), episodes=1), TypeError,
+     r"env.step\(action\) must return \(observation, reward, terminated, truncated, info\)"),
+    ("reinforce-env-reward-str", lambda: reinforce(P1, TextReward(), episodes=1), TypeError,
+     "the environment's reward must be a real number, got str '1.0'"),
 ]
