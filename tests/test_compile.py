@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import autograd_engine as ae
 from autograd_engine import OPS, TracerError, Value, apply, trace
-from autograd_engine.compile import BATCHED, batched_op
+from autograd_engine.compile import BATCHED, _physical_memory, batched_op
 from autograd_engine.ops import BINARY, NARY, PARAM, call_forward, call_vjp
 
 HERE = __file__.rsplit("/", 1)[-1]
@@ -535,6 +535,20 @@ def test_to_torch_broadcast_weights_times_a_batch_of_another_length(n, batch):
         close(t.grad.numpy(), want)
 
 
+def test_a_program_pickled_or_copied_runs_the_same():
+    import copy
+    import pickle
+
+    prog = trace(mlp([4, 1]), [0.1, 0.2])  # f is a closure: only its name is kept
+    x = np.random.default_rng(5).normal(size=(2, 7))
+    want = prog.value_and_grad(x)
+    for other in (pickle.loads(pickle.dumps(prog)), copy.deepcopy(prog), copy.copy(prog)):
+        assert repr(other) == repr(prog) and other.summary() == prog.summary()
+        got = other.value_and_grad(x)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1][0], want[1][0])
+
+
 _prog = trace(lambda x, v: x * v[0] + v[1], 1.0, [1.0, 2.0])
 
 ERROR_CASES = [
@@ -576,6 +590,9 @@ ERROR_CASES = [
      r"^input 'v' has a batch of 4 samples but input 'x' has 3; batched inputs must agree$"),
     ("Program-call-huge-batch", lambda: _prog(np.broadcast_to(1.0, (10**13,)), [1.0, 2.0]), ValueError,
      r"^a batch of 10000000000000 samples needs"),
+    ("Program-value_and_grad-batch-beyond-memory",  # refused before allocating (no swapping, no OOM kill)
+     lambda: _prog.value_and_grad(np.broadcast_to(1.0, (int(_physical_memory()) // 8,)), [1.0, 2.0]), ValueError,
+     r"^a batch of \d+ samples needs \d+ x \d+ buffer entries \([\d.e+]+ GB\) for values; pass fewer samples"),
     ("Program-value_and_grad-seed-wrong-count", lambda: _prog.value_and_grad(1.0, [1.0, 2.0], seed=[1.0, 2.0]),
      ValueError, r"^seed must hold one entry per output \(1: out\)"),
     ("Program-value_and_grad-seed-a-str", lambda: _prog.value_and_grad(1.0, [1.0, 2.0], seed="1"), TypeError,
