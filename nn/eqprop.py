@@ -288,14 +288,17 @@ class EqPropNetwork:
         beta, d = self._nudge(beta, d, len(x))
         return self._gradient(x, states, beta, d)
 
-    def _gradient(self, x: np.ndarray, states: list[np.ndarray], beta: float, d: Any) -> list[np.ndarray]:
-        layers = [_clip(x)] + [_clip(s) for s in states]
+    def _gradient(self, x: np.ndarray, states: list[np.ndarray], beta: float, d: Any,
+                  clipped: bool = False) -> list[np.ndarray]:
+        """dF/ds; ``clipped``: ``x`` and ``states`` already lie in [0, 1] (a relaxation's states after its first
+        step), where ``rho`` is the identity and ``rho'`` is 1, so both are skipped (the same numbers)."""
+        layers = [x, *states] if clipped else [_clip(x)] + [_clip(s) for s in states]
         grads = []
         for k, s in enumerate(states):
             drive = layers[k] @ self.weights[k].T + self.biases[k]
             if k + 1 < len(states):
                 drive = drive + layers[k + 2] @ self._top_down(k).T
-            grads.append(s - _rho_prime(s) * drive)
+            grads.append(s - drive if clipped else s - _rho_prime(s) * drive)
         if beta:
             grads[-1] = grads[-1] + beta * (states[-1] - d)
         return grads
@@ -359,8 +362,10 @@ class EqPropNetwork:
     def _steps(self, x: np.ndarray, states: list[np.ndarray], steps: int, beta: float,
                d: Any) -> Iterator[list[np.ndarray]]:
         eps = self.step_size(beta)
-        for _ in range(steps):
-            states = [_clip(s - eps * g) for s, g in zip(states, self._gradient(x, states, beta, d))]
+        inputs = _clip(x)
+        for step in range(steps):
+            grads = self._gradient(inputs, states, beta, d, clipped=step > 0)
+            states = [_clip(s - eps * g) for s, g in zip(states, grads)]
             yield states
 
     def trajectory(self, x: Any, steps: int, beta: float = 0.0, d: Any = None,
@@ -616,6 +621,9 @@ class VectorFieldNetwork(EqPropNetwork):
         """A matrix of ``M``'s norm at ``angle`` degrees from ``M`` (the other direction drawn from ``rng``)."""
         R = rng.standard_normal(M.shape)
         norm = np.linalg.norm(M)
+        if M.size == 1 and angle not in (0.0, 180.0):
+            raise ValueError(f"feedback_angle must be 0 or 180 when a feedback matrix has one entry (the only "
+                             f"directions are W^T and -W^T), got {angle:g}")
         if norm == 0 or M.size == 1:  # no direction to turn away from (or none other than -M)
             return M * math.cos(math.radians(angle))
         R -= (R * M).sum() / norm**2 * M
@@ -624,7 +632,8 @@ class VectorFieldNetwork(EqPropNetwork):
         return math.cos(a) * M + math.sin(a) * R
 
     def feedback_angles(self) -> list[float]:
-        """The angle in degrees between each feedback matrix ``B_l`` and ``W_{l+1}^T`` (0: symmetric)."""
+        """The angle in degrees between each feedback matrix ``B_l`` and ``W_{l+1}^T`` (0: symmetric; nan
+        where either is all zeros: no direction)."""
         return [_angle(B.ravel(), W.T.ravel()) for B, W in zip(self.feedback, self.weights[1:])]
 
     @property
@@ -670,8 +679,17 @@ class VectorFieldNetwork(EqPropNetwork):
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> float:
-    cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
-    return math.degrees(math.acos(min(1.0, max(-1.0, cosine))))
+    """The angle in degrees between two vectors, ``2 atan2(|u - v|, |u + v|)`` of their unit vectors (exact at
+    0 and 180, resolved near both, unlike ``acos`` of the cosine); nan if either is all zeros."""
+    units = []
+    for v in (a, b):
+        top = np.abs(v).max(initial=0.0)
+        if top == 0:
+            return math.nan
+        v = v / top  # no underflow or overflow in the norm
+        units.append(v / np.linalg.norm(v))
+    u, v = units
+    return math.degrees(2 * math.atan2(np.linalg.norm(u - v), np.linalg.norm(u + v)))
 
 
 def gradient_angle(estimate: Grads, reference: Grads) -> float:

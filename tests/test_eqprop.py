@@ -352,6 +352,39 @@ def test_gradient_angle_on_known_vectors_and_a_tiny_network():
     assert 1.0 < by_hand < 90.0  # asymmetric: off the gradient, yet a descent direction
 
 
+def test_gradient_angle_is_exact_at_0_and_180_and_scale_free():
+    g = ([np.array([[0.3, -1.7], [2.0, 0.1]])], [np.array([0.4, -0.9])])
+    assert gradient_angle(g, g) == 0.0  # not arccos's 1e-6 degrees
+    for scale in (2.0**-1000, 2.0**-600, 2.0**600, 2.0**1000):  # exact scalings; the squares under- or overflow
+        tiny_or_huge = ([g[0][0] * scale], [g[1][0] * scale])
+        assert gradient_angle(tiny_or_huge, g) == 0.0
+        assert gradient_angle(tiny_or_huge, ([-g[0][0]], [-g[1][0]])) == 180.0
+    one, other = ([np.array([[1.0, 0.0]])], []), ([np.array([[1.0, 1e-9]])], [])
+    assert gradient_angle(one, other) == pytest.approx(np.degrees(1e-9), rel=1e-6)  # small angles resolved
+
+
+def test_the_feedback_weights_take_their_own_update_not_the_forward_ones_transposed():
+    """Fails if B were silently tied to W^T (at the start, in the rule, or in the update)."""
+    X, D = xor_data()
+    net = VectorFieldNetwork([2, 4, 1], seed=0, init_scale=(1.3, 0.25), feedback_angle=0.0)
+    grads = net.ep_gradients(X, 0.1 + 0.8 * D, 0.1)
+    assert np.abs(grads[0][2]).max() > 1e-3
+    W, B = net.weights[1].copy(), net.feedback[0].copy()
+    assert not np.allclose(grads[0][2], grads[0][1].T)  # the rule's feedback update is not W's, transposed
+    net.apply(grads, 0.5)
+    np.testing.assert_array_equal(net.feedback[0], B - 0.5 * grads[0][2])
+    np.testing.assert_array_equal(net.weights[1], W - 0.5 * grads[0][1])
+    assert not net.symmetric and net.feedback_angles()[0] > 0
+
+
+def test_a_feedback_angle_that_a_one_entry_matrix_cannot_take_is_refused():
+    for angle in (0.0, 180.0):
+        net = VectorFieldNetwork([1, 1, 1], seed=0, feedback_angle=angle)
+        assert net.feedback_angles() == [angle]
+    with pytest.raises(ValueError, match=r"feedback_angle must be 0 or 180 when a feedback matrix has one entry"):
+        VectorFieldNetwork([1, 1, 1], seed=0, feedback_angle=90.0)
+
+
 def test_the_angle_to_the_gradient_grows_with_the_asymmetry():
     X, D = xor_data()
     angles = []
