@@ -55,7 +55,7 @@ def test_the_score_function_estimate_is_unbiased_on_a_two_armed_bandit():
         mean, se = samples.mean(0), samples.std(0, ddof=1) / np.sqrt(len(samples))
         assert np.all(np.abs(mean - exact) < 4 * se), (baseline, mean, exact, se)
         # the same tolerance rejects an estimator biased by a tenth of the gradient: the check can fail
-        assert np.all(np.abs(1.1 * mean - exact) > 4 * se) or np.all(np.abs(0.9 * mean - exact) > 4 * se)
+        assert np.all(np.abs(1.1 * mean - exact) > 4 * se) and np.all(np.abs(0.9 * mean - exact) > 4 * se)
     spread = [score_function_samples(logits, means, 20000, baseline=b, seed=0).std(0) for b in (0.0, 0.5)]
     assert np.all(spread[1] < spread[0])  # a baseline near the mean reward lowers the variance
 
