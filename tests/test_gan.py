@@ -153,6 +153,21 @@ def test_data_of_another_width_than_the_generators_samples_is_named():
         d_step(np.zeros((4, 3)), np.zeros((4, 2)))
 
 
+def test_eight_threads_train_their_own_players_as_one_thread_does():
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = sample_mixture(100, [-1.0, 1.0], 0.3, seed=0)
+
+    def run(i):
+        G, D = MLP(1, [4, 1], activation="tanh", seed=i), MLP(1, [4, 1], activation="tanh", seed=i + 100)
+        history = train_gan(G, D, data, steps=4, batch_size=8, seed=i, compile=i % 2 == 0)
+        return history.d_loss + history.g_loss + values(G)
+
+    alone = [run(i) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(run, range(8))) == alone
+
+
 G0, D0 = players()
 
 

@@ -197,6 +197,19 @@ def test_cartpole_episodes_are_seeded():
     assert len(history.returns) == 4 and len(history.loss) == 2 and history.solved_at is None  # fewer than 100
 
 
+def test_eight_threads_train_their_own_policies_as_one_thread_does():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(i):
+        policy = MLP(1, [3, 2], activation="tanh", seed=i)
+        history = reinforce(policy, SignGameWithSpace(), episodes=6, batch_size=2, lr=0.1, seed=i, compile=i % 2 == 0)
+        return history.returns + history.loss + [p.data for p in policy.parameters()]
+
+    alone = [run(i) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(run, range(8))) == alone
+
+
 def test_the_library_does_not_import_gymnasium():
     code = "import sys, nn, nn.rl; print('gymnasium' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
