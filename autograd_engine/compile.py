@@ -67,6 +67,8 @@ array([0., 1.])
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import inspect
 import itertools
 import threading
@@ -706,7 +708,8 @@ class Program:
             with self._lock:
                 plan = self._plans.get(key)
                 if plan is None:
-                    plan = _Planner(self, mask, wanted).build()
+                    with _no_gc():  # planning makes many small objects that live on: collecting is wasted time
+                        plan = _Planner(self, mask, wanted).build()
                     self._plans[key] = plan
         return plan
 
@@ -728,6 +731,18 @@ class Program:
         except ImportError as e:
             raise ImportError("Program.to_torch() needs PyTorch: pip install torch==2.13.0") from e
         return _TorchProgram(self, torch)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Any:
+    """Pause the cyclic garbage collector (restored after; reference counting still frees memory)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _physical_memory() -> float:
@@ -1370,10 +1385,12 @@ def _trace(f: Callable[..., Any], names: list[str], example_inputs: tuple[Any, .
 
         token = current_mode.set(dataclasses.replace(outer, grad=True, trace=tracer))
         try:
-            result = f(*args)
+            with _no_gc():
+                result = f(*args)
         finally:
             current_mode.reset(token)
-        return _record(f, names, sizes, flat, result)
+        with _no_gc():
+            return _record(f, names, sizes, flat, result)
     finally:
         for v in itertools.chain(tracer.nodes, flat):
             v.__class__ = Value
