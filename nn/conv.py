@@ -35,6 +35,9 @@ __all__ = ["Conv2d", "MaxPool2d", "Flatten", "Unflatten", "as_image"]
 
 Image = list[list[list[Value]]]
 
+#: The deepest nesting ``Flatten`` reads (a list that holds itself is otherwise endless).
+MAX_DEPTH = 100
+
 
 def _sequence(x: Any, who: str, name: str, what: str) -> Any:
     """``x`` when it is a list, tuple or array (of one dimension or more), else a TypeError saying ``what``."""
@@ -53,13 +56,21 @@ def as_image(x: Any, channels: int | None, who: str) -> Image:
 
     Raises:
         TypeError: ``x`` is not nested three deep, or an element is not a Value or a real number.
-        ValueError: another number of channels, an empty channel or row, or rows or channels of unequal sizes.
+        ValueError: an array of another number of dimensions than 3, another number of channels, an empty
+            channel or row, or rows or channels of unequal sizes.
 
     >>> [[[v.data for v in row] for row in ch] for ch in as_image([[[1, 2]]], 1, "Conv2d")]
     [[[1.0, 2.0]]]
     """
     image = _sequence(x, who, "input", "a channels x height x width nested list of numbers or Values "
                                        "(or a 3-D array)")
+    ndim = getattr(image, "ndim", 3)
+    if ndim != 3:
+        hint = {1: "Unflatten([channels, height, width]) makes an image of a flat row",
+                2: "one channel is an array of shape (1, height, width)"}.get(ndim, "call the model on one image "
+                                                                                    "at a time")
+        raise ValueError(f"{who} input must be one image, channels x height x width (a 3-D array), "
+                         f"got an array of shape {tuple(image.shape)}; {hint}")
     if channels is not None and len(image) != channels:
         raise ValueError(f"{who} expects {channels} channel{'s' if channels > 1 else ''}, got {len(image)}")
     if len(image) == 0:
@@ -113,7 +124,8 @@ class Conv2d(Module):
         in_channels, out_channels: channels of the input and of the output.
         kernel_size: the side of the square kernel.
         stride: the step between positions (an int >= 1).
-        padding: rows and columns of zeros added on every side (an int >= 0).
+        padding: rows and columns of zeros added on every side, from 0 to ``kernel_size - 1``
+            (PyTorch allows more, which only adds outputs that see nothing but zeros).
         bias: add a learned bias per output channel.
         activation: applied to every output: "linear" (the default), "relu", "tanh", "sigmoid", "leaky_relu".
         seed: an int or ``random.Random`` for reproducible weights.
@@ -134,6 +146,9 @@ class Conv2d(Module):
         k = as_size(kernel_size, "kernel_size")
         self.stride = as_size(stride, "stride")
         self.padding = as_int(padding, "padding", minimum=0, maximum=MAX_SIZE)
+        if self.padding >= k:
+            raise ValueError(f"padding must be an int from 0 to kernel_size - 1 = {k - 1} (a wider border only "
+                             f"adds outputs that see nothing but zeros), got {self.padding}")
         bias = as_bool(bias, "bias")
         self.activation = check_activation(activation)
         check_parameters(cout * cin * k * k + (cout if bias else 0),
@@ -206,7 +221,9 @@ class MaxPool2d(Module):
     """The largest value of each ``kernel_size x kernel_size`` window, channel by channel.
 
     Each window is a chain of ``maximum`` nodes, so the gradient flows only to the largest
-    value of the window (a tie splits it, as `maximum` does).
+    value of the window. A tie shares it along the chain, each ``maximum`` halving it: four
+    equal values get 1/8, 1/8, 1/4 and 1/2 of it (PyTorch gives it all to the first); the
+    total is always what arrived.
 
     Args:
         kernel_size: the side of the square window.
@@ -264,20 +281,23 @@ class Flatten(Module):
 
         Raises:
             TypeError: ``x`` is not a list, tuple or array, or holds something else than Values and numbers.
-            ValueError: ``x`` holds no values at all.
+            ValueError: ``x`` holds no values at all, or is nested more than ``MAX_DEPTH`` (100) levels deep.
         """
         _sequence(x, "Flatten", "input", "a nested list of numbers or Values (or an array)")
         out: list[Value] = []
-        stack: list[tuple[str, Any]] = [("input", x)]
+        stack: list[tuple[str, Any, int]] = [("input", x, 0)]
         while stack:
-            name, item = stack.pop()
+            name, item, depth = stack.pop()
             if isinstance(item, Value) or is_real(item):
                 out.append(as_value(item, f"Flatten {name}"))
             elif isinstance(item, (str, bytes)) or not (isinstance(item, Sequence) or getattr(item, "ndim", 0) >= 1):
                 raise TypeError(f"Flatten {name} must be a Value, a real number or a list of them, "
                                 f"got {describe(item)}")
+            elif depth == MAX_DEPTH:
+                raise ValueError(f"Flatten input is nested more than {MAX_DEPTH} levels deep (a list that holds "
+                                 f"itself?), at {name[:60]}{'...' if len(name) > 60 else ''}")
             else:
-                stack.extend((f"{name}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+                stack.extend((f"{name}[{i}]", v, depth + 1) for i, v in reversed(list(enumerate(item))))
         if not out:
             raise ValueError(f"Flatten input must hold at least one value, got {describe(x)}")
         return out

@@ -177,6 +177,53 @@ def test_a_cnn_saves_loads_and_trains_on_flat_rows(tmp_path):
     assert history.loss[-1] < history.loss[0] / 2
 
 
+def test_maxpool_shares_a_tie_along_its_chain_of_maximum_nodes():
+    # a window is maximum(maximum(maximum(a, b), c), d): each node halves a tie, so equal values get
+    # 1/8, 1/8, 1/4, 1/2 of the gradient (PyTorch gives it all to the first); the total is always kept
+    x = [[[Value(1.0) for _ in range(2)] for _ in range(2)]]
+    MaxPool2d(2)(x)[0][0][0].backward()
+    assert [[v.grad for v in row] for row in x[0]] == [[0.125, 0.125], [0.25, 0.5]]
+    x = [[[Value(v) for v in row] for row in [[3.0, 1.0], [3.0, 2.0]]]]
+    MaxPool2d(2)(x)[0][0][0].backward()
+    assert [[v.grad for v in row] for row in x[0]] == [[0.5, 0.0], [0.5, 0.0]]
+
+
+def test_a_3d_array_is_an_image_and_a_list_that_holds_itself_is_refused():
+    conv = Conv2d(2, 1, 3, seed=0)
+    assert data(conv(IMAGE)).tolist() == data(conv(IMAGE.tolist())).tolist()
+    assert data(conv(IMAGE.astype(np.float32))).shape == (1, 3, 4)
+    loop = [1.0]
+    loop.append(loop)
+    with pytest.raises(ValueError, match=r"^Flatten input is nested more than 100 levels deep"):
+        Flatten()(loop)
+    deep = 1.0
+    for _ in range(100):
+        deep = [deep]
+    assert [v.data for v in Flatten()(deep)] == [1.0]  # 100 levels are allowed
+
+
+@pytest.mark.parametrize("name", ["conv-stride-padding-pool", "conv-no-bias-relu"])
+def test_fit_and_predict_compiled_equal_the_scalar_engine(name):
+    def make():
+        if name == "conv-stride-padding-pool":
+            return Sequential(Unflatten([2, 5, 6]), Conv2d(2, 3, 3, stride=2, padding=1, activation="tanh", seed=0),
+                              MaxPool2d(2, stride=1), Flatten(), Linear(12, 3, seed=1))
+        return Sequential(Unflatten([2, 5, 6]), Conv2d(2, 2, 2, bias=False, activation="relu", seed=2),
+                          MaxPool2d(2), Flatten(), Linear(8, 3, seed=3))
+
+    # plain SGD: Adam would scale a gradient that is 0 up to rounding into a step of lr
+    X, y = np.random.default_rng(1).normal(size=(12, 60)), np.arange(12) % 3
+    a, b = make(), make()
+    scalar = nn.fit(a, X, y, loss="cross_entropy", lr=0.1, epochs=2, batch_size=4, progress=False)
+    traced = nn.fit(b, X, y, loss="cross_entropy", lr=0.1, epochs=2, batch_size=4, progress=False, compile=True)
+    np.testing.assert_allclose(traced.loss, scalar.loss, rtol=1e-12)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert q.data == pytest.approx(p.data, rel=1e-12, abs=1e-14)
+    assert any(p.data != q.data for p, q in zip(a.parameters(), make().parameters()))  # it did train
+    np.testing.assert_allclose(nn.predict(b, X, compile=True), nn.predict(a, X, compile=False), rtol=1e-12,
+                               atol=1e-14)
+
+
 def _conv(x):
     return Conv2d(2, 1, 3, seed=0)(x)
 
@@ -215,8 +262,11 @@ ERROR_CASES = [
     ("Conv2d-called-with-a-number", lambda: _conv(3.0), TypeError, r"^Conv2d input must be .*got float 3.0$"),
     ("Conv2d-called-with-a-2d-image", lambda: _conv([[1.0, 2.0, 3.0]] * 2), TypeError,
      r"^Conv2d input\[0\]\[0\] must be a row of numbers or Values .*got float 1.0$"),
-    ("Conv2d-called-with-a-flat-vector", lambda: _conv(np.zeros(2)), TypeError,
-     r"^Conv2d input\[0\] must be a list of rows .*got float64"),
+    ("Conv2d-called-with-a-flat-vector", lambda: _conv(np.zeros(2)), ValueError,
+     r"^Conv2d input must be one image, .*got an array of shape \(2,\); Unflatten\(\[channels, height, width\]\) "
+     r"makes an image of a flat row$"),
+    ("Conv2d-called-with-a-flat-list", lambda: _conv([0.0, 1.0]), TypeError,
+     r"^Conv2d input\[0\] must be a list of rows .*got float 0.0$"),
     ("Conv2d-called-with-wrong-channels", lambda: _conv(np.zeros((3, 4, 4))), ValueError,
      r"^Conv2d expects 2 channels, got 3$"),
     ("Conv2d-called-with-a-ragged-image", lambda: _conv([[[0.0] * 4] * 4, [[0.0] * 4] * 3]), ValueError,
@@ -227,6 +277,23 @@ ERROR_CASES = [
      r"^Conv2d input\[0\]\[0\] must have at least one value, got none$"),
     ("Conv2d-called-with-none-inside", lambda: _conv([[[0.0, None, 0.0]] * 3] * 2), TypeError,
      r"^Conv2d input\[0\]\[0\]\[1\] must be a Value or a real number, got NoneType None$"),
+    ("Conv2d-padding-as-large-as-the-kernel", lambda: Conv2d(1, 1, 3, padding=3), ValueError,
+     r"^padding must be an int from 0 to kernel_size - 1 = 2 \(a wider border only adds outputs that see "
+     r"nothing but zeros\), got 3$"),
+    ("Conv2d-padding-huge", lambda: Conv2d(1, 1, 3, padding=10**6), ValueError,
+     r"^padding must be an int from 0 to kernel_size - 1 = 2 .*got 1000000$"),
+    ("Conv2d-called-with-a-batch-array", lambda: _conv(np.zeros((4, 2, 5, 5))), ValueError,
+     r"^Conv2d input must be one image, channels x height x width \(a 3-D array\), got an array of shape "
+     r"\(4, 2, 5, 5\); call the model on one image at a time$"),
+    ("Conv2d-called-with-a-2d-array", lambda: Conv2d(1, 1, 2, seed=0)(np.zeros((5, 5))), ValueError,
+     r"^Conv2d input must be one image, channels x height x width \(a 3-D array\), got an array of shape "
+     r"\(5, 5\); one channel is an array of shape \(1, height, width\)$"),
+    ("MaxPool2d-called-with-a-batch-array", lambda: MaxPool2d(2)(np.zeros((3, 1, 4, 4))), ValueError,
+     r"^MaxPool2d input must be one image, channels x height x width \(a 3-D array\), got an array of shape "
+     r"\(3, 1, 4, 4\)"),
+    ("Flatten-called-with-a-list-that-holds-itself", lambda: Flatten()((lambda a: a.append(a) or a)([1.0])),
+     ValueError, r"^Flatten input is nested more than 100 levels deep \(a list that holds itself\?\), at "
+     r"input\[1\]\[1\]"),
     ("MaxPool2d-kernel-size-zero", lambda: MaxPool2d(0), ValueError, r"^kernel_size must be an int >= 1, got 0$"),
     ("MaxPool2d-stride-zero", lambda: MaxPool2d(2, stride=0), ValueError, r"^stride must be an int >= 1, got 0$"),
     ("MaxPool2d-stride-a-str", lambda: MaxPool2d(2, stride="2"), TypeError, r"^stride must be an int, got str '2'$"),
