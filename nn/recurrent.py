@@ -131,7 +131,7 @@ class RNNCell(_Cell):
                 "activation": self.activation, "bias": bool(self.bias)}
 
     def __repr__(self) -> str:
-        return f"RNNCell({self.input_size} -> {self.hidden_size}, {self.activation})"
+        return f"RNNCell({self.input_size} -> {self.hidden_size}, {self.activation}{'' if self.bias else ', no bias'})"
 
 
 class _GatedCell(_Cell):
@@ -170,6 +170,10 @@ class _GatedCell(_Cell):
         """``{"type": <the class>, "input_size", "hidden_size", "bias"}``."""
         return {"type": type(self).__name__, "input_size": self.input_size, "hidden_size": self.hidden_size,
                 "bias": bool(self.bias_ih)}
+
+    def __repr__(self) -> str:
+        bias = "" if self.bias_ih else ", no bias"
+        return f"{type(self).__name__}({self.input_size} -> {self.hidden_size}{bias})"
 
 
 @register_module
@@ -240,22 +244,38 @@ class LSTMCell(_GatedCell):
 
     gates = 4
 
+    def state(self, state: Any, who: str = "LSTMCell", name: str = "state") -> tuple[Vector, Vector]:
+        """``state``, a pair ``(h, c)`` of vectors (or an array of shape ``(2, hidden_size)``), as two lists of Values.
+
+        None is the zero state. ``who`` and ``name`` say, in messages, whose argument it is.
+
+        Raises:
+            TypeError: ``state`` is not such a pair, or ``h`` or ``c`` is not a vector of numbers or Values.
+            ValueError: ``h`` or ``c`` has another size than ``hidden_size``.
+
+        >>> h, c = LSTMCell(2, 3, seed=0).state(None)
+        >>> [v.data for v in h + c]
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        """
+        n_h = self.hidden_size
+        if state is None:
+            return [Value(0.0)] * n_h, [Value(0.0)] * n_h
+        if not (isinstance(state, (tuple, list)) or getattr(state, "ndim", None) == 2) or len(state) != 2:
+            raise TypeError(f"{who} {name} must be a pair (h, c) of vectors of {n_h} numbers or Values (or an array "
+                            f"of shape (2, {n_h})), or None, got {describe(state)}")
+        names = ("h", "c") if name == "state" else (f"{name}[0]", f"{name}[1]")
+        return as_vector(state[0], n_h, who, name=names[0]), as_vector(state[1], n_h, who, name=names[1])
+
     def forward(self, x: Any, state: Any = None) -> tuple[Vector, Vector]:
         """The next state ``(h, c)`` from the input ``x`` and the state ``(h, c)`` (None: zeros).
 
         Raises:
-            TypeError: ``state`` is not a pair ``(h, c)``; ``x``, ``h`` or ``c`` is not a vector.
+            TypeError: ``state`` is not a pair ``(h, c)`` (or an array of shape ``(2, hidden_size)``);
+                ``x``, ``h`` or ``c`` is not a vector.
             ValueError: a vector of the wrong size (as for ``Linear``).
         """
-        if state is None:
-            h = c = None
-        elif isinstance(state, (tuple, list)) and len(state) == 2:
-            h, c = state
-        else:
-            raise TypeError(f"LSTMCell state must be a pair (h, c) of vectors of {self.hidden_size} numbers or "
-                            f"Values, or None, got {describe(state)}")
-        x, h = self._inputs(x, h)
-        c = [Value(0.0)] * self.hidden_size if c is None else as_vector(c, self.hidden_size, "LSTMCell", name="c")
+        h, c = self.state(state)
+        x = as_vector(x, self.input_size, "LSTMCell", name="x")
         n_h = self.hidden_size
         rows_i, rows_h, x, h1 = self._rows(x, h)
         xh = [*x, *h1]
@@ -290,6 +310,7 @@ class RNN(Module):
             "last" returns ``h_T`` alone (to feed a ``Linear`` read-out in a ``Sequential``).
             An LSTM's cell states ``c_t`` are not returned.
         activation: the Elman cell's activation ("tanh" by default); must be "tanh" for "gru" and "lstm".
+        bias: the cell learns its biases (as the cells' ``bias``).
         seed: an int or ``random.Random`` for reproducible weights.
 
     Raises:
@@ -301,17 +322,18 @@ class RNN(Module):
     """
 
     def __init__(self, input_size: int, hidden_size: int, cell: str = "elman", outputs: str = "all",
-                 activation: str = "tanh", seed: int | random.Random | None = None):
+                 activation: str = "tanh", bias: bool = True, seed: int | random.Random | None = None):
         kind = as_choice(cell, "cell", CELLS)
         self.outputs = as_choice(outputs, "outputs", _OUTPUTS)
         activation = check_activation(activation)
         if kind != "elman" and activation != "tanh":
             raise ValueError(f"activation must be 'tanh' for cell={kind!r} (the gated cell's own), got {activation!r}")
+        bias = as_bool(bias, "bias")
         if kind == "elman":
-            self.cell: _Cell = RNNCell(input_size, hidden_size, activation=activation, seed=seed)
+            self.cell: _Cell = RNNCell(input_size, hidden_size, activation=activation, bias=bias, seed=seed)
         else:
-            self.cell = CELLS[kind](input_size, hidden_size, seed=seed)
-        self.kind, self.activation = kind, activation
+            self.cell = CELLS[kind](input_size, hidden_size, bias=bias, seed=seed)
+        self.kind, self.activation, self.bias = kind, activation, bias
 
     def forward(self, xs: Any, h0: Any = None) -> list[Vector] | Vector:
         """The hidden states over the sequence ``xs`` (a list of input vectors), from ``h0`` (None: zeros).
@@ -322,11 +344,16 @@ class RNN(Module):
             ``[h_1, ..., h_T]`` (``outputs="all"``), or ``h_T`` (``outputs="last"``).
 
         Raises:
-            TypeError: ``xs`` is not a sequence of vectors of numbers or Values.
+            TypeError: ``xs`` is not a sequence of vectors of numbers or Values, or ``h0`` not a state.
             ValueError: ``xs`` is empty, or a vector (or ``h0``) has another size.
         """
         xs = as_sequence(xs, self.cell.input_size, "RNN")
-        state = h0
+        if h0 is None:
+            state = None
+        elif isinstance(self.cell, LSTMCell):
+            state = self.cell.state(h0, "RNN", "h0")
+        else:
+            state = as_vector(h0, self.cell.hidden_size, "RNN", name="h0")
         states = []
         for x in xs:
             state = self.cell(x, state)
@@ -334,9 +361,9 @@ class RNN(Module):
         return states if self.outputs == "all" else states[-1]
 
     def config(self) -> dict[str, Any]:
-        """``{"type": "RNN", "input_size", "hidden_size", "cell", "outputs", "activation"}``."""
+        """``{"type": "RNN", "input_size", "hidden_size", "cell", "outputs", "activation", "bias"}``."""
         return {"type": "RNN", "input_size": self.cell.input_size, "hidden_size": self.cell.hidden_size,
-                "cell": self.kind, "outputs": self.outputs, "activation": self.activation}
+                "cell": self.kind, "outputs": self.outputs, "activation": self.activation, "bias": self.bias}
 
     @classmethod
     def config_size(cls, config: dict[str, Any]) -> int:
@@ -344,8 +371,10 @@ class RNN(Module):
         arguments = config_arguments(cls, config)
         kind = as_choice(arguments["cell"], "cell", CELLS)
         n_in, n_h = as_count(arguments["input_size"], "input_size"), as_count(arguments["hidden_size"], "hidden_size")
-        return CELLS[kind]._count(n_in, n_h, True)
+        return CELLS[kind]._count(n_in, n_h, as_bool(arguments["bias"], "bias"))
 
     def __repr__(self) -> str:
         act = f", {self.activation}" if self.kind == "elman" and self.activation != "tanh" else ""
-        return f"RNN({self.cell.input_size} -> {self.cell.hidden_size}, {self.kind}{act}, outputs={self.outputs})"
+        bias = "" if self.bias else ", no bias"
+        return (f"RNN({self.cell.input_size} -> {self.cell.hidden_size}, {self.kind}{act}{bias}, "
+                f"outputs={self.outputs})")

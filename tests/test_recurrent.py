@@ -231,6 +231,53 @@ def test_make_adding_marks_one_step_in_each_half():
     np.testing.assert_array_equal(nn.make_adding(5, seed=1)[0], nn.make_adding(5, seed=1)[0])
 
 
+def test_a_cell_without_bias_says_so_and_an_rnn_takes_bias(tmp_path):
+    assert repr(GRUCell(2, 3, bias=False)) == "GRUCell(2 -> 3, no bias)"
+    assert repr(LSTMCell(2, 3, bias=False)) == "LSTMCell(2 -> 3, no bias)"
+    assert repr(RNNCell(1, 2, bias=False)) == "RNNCell(1 -> 2, tanh, no bias)"
+    for kind, count in [("elman", 15), ("gru", 45), ("lstm", 60)]:
+        rnn = RNN(2, 3, cell=kind, bias=False, seed=0)
+        assert rnn.num_parameters() == count and rnn.config()["bias"] is False
+        assert repr(rnn) == f"RNN(2 -> 3, {kind}, no bias, outputs=all)"
+        nn.save(rnn, tmp_path / "rnn.json")
+        loaded = nn.load(tmp_path / "rnn.json")
+        assert repr(loaded) == repr(rnn) and loaded.state_dict() == rnn.state_dict()
+        np.testing.assert_array_equal(data(loaded(XS)), data(rnn(XS)))
+    assert RNN(2, 3, cell="gru", seed=0).num_parameters() == 63  # bias=True by default
+
+
+def test_an_lstm_state_may_be_a_2_by_hidden_array_and_rnn_names_h0():
+    cell = randomise(LSTMCell(2, 3, seed=9))
+    h, c = RNG.normal(size=3), RNG.normal(size=3)
+    by_pair = cell(XS[0], (h, c))
+    by_array = cell(XS[0], np.stack([h, c]))
+    assert [v.data for v in by_array[0]] == [v.data for v in by_pair[0]]
+    assert [v.data for v in by_array[1]] == [v.data for v in by_pair[1]]
+    rnn = RNN(2, 3, cell="lstm", seed=0)
+    rnn.cell = cell
+    assert [v.data for v in rnn(XS[:1], np.stack([h, c]))[0]] == [v.data for v in by_pair[0]]
+
+
+@pytest.mark.parametrize("kind", ["elman-relu", "gru", "lstm"])
+def test_fit_and_predict_compiled_equal_the_scalar_engine(kind):
+    def make():
+        cell, activation = (kind, "tanh") if kind != "elman-relu" else ("elman", "relu")
+        return Sequential(Unflatten([4, 2]), RNN(2, 3, cell=cell, activation=activation, seed=0), nn.Flatten(),
+                          Linear(12, 1, seed=1))
+
+    X, y = nn.make_adding(12, length=4, seed=1)
+    X = X.reshape(12, -1)
+    a, b = make(), make()
+    scalar = nn.fit(a, X, y, loss="mse", lr=0.1, epochs=2, batch_size=4, progress=False)
+    traced = nn.fit(b, X, y, loss="mse", lr=0.1, epochs=2, batch_size=4, progress=False, compile=True)
+    np.testing.assert_allclose(traced.loss, scalar.loss, rtol=1e-12)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert q.data == pytest.approx(p.data, rel=1e-12, abs=1e-14)
+    assert any(p.data != q.data for p, q in zip(a.parameters(), make().parameters()))  # it did train
+    np.testing.assert_allclose(nn.predict(b, X, compile=True), nn.predict(a, X, compile=False), rtol=1e-12,
+                               atol=1e-14)
+
+
 def _cell(x, h=None):
     return RNNCell(2, 3, seed=0)(x, h)
 
@@ -242,7 +289,8 @@ ERROR_CASES = [
      r"^LSTMCell\(input_size=100000, hidden_size=1000\) would have 404008000 parameters"),
     ("LSTMCell-bias-a-str", lambda: LSTMCell(2, 3, bias="yes"), TypeError, r"^bias must be a bool"),
     ("LSTMCell-state-a-number", lambda: LSTMCell(2, 3, seed=0)([1.0, 2.0], 0.0), TypeError,
-     r"^LSTMCell state must be a pair \(h, c\) of vectors of 3 numbers or Values, or None, got float 0.0$"),
+     r"^LSTMCell state must be a pair \(h, c\) of vectors of 3 numbers or Values \(or an array of shape "
+     r"\(2, 3\)\), or None, got float 0.0$"),
     ("LSTMCell-state-a-triple", lambda: LSTMCell(2, 1, seed=0)([1.0, 2.0], ([0.0], [0.0], [0.0])), TypeError,
      r"^LSTMCell state must be a pair \(h, c\)"),
     ("LSTMCell-state-with-a-short-c", lambda: LSTMCell(2, 3, seed=0)([1.0, 2.0], ([0.0] * 3, [0.0])), ValueError,
@@ -294,7 +342,13 @@ ERROR_CASES = [
     ("RNN-lstm-with-another-activation", lambda: RNN(2, 3, cell="lstm", activation="sigmoid"), ValueError,
      r"^activation must be 'tanh' for cell='lstm' \(the gated cell's own\), got 'sigmoid'$"),
     ("RNN-lstm-called-with-a-lone-h0", lambda: RNN(2, 3, cell="lstm", seed=0)([[1.0, 2.0]], [0.0] * 3), TypeError,
-     r"^LSTMCell state must be a pair \(h, c\) of vectors of 3 numbers or Values, or None, got list"),
+     r"^RNN h0 must be a pair \(h, c\) of vectors of 3 numbers or Values \(or an array of shape \(2, 3\)\), "
+     r"or None, got list"),
+    ("RNN-lstm-called-with-a-short-c", lambda: RNN(2, 3, cell="lstm", seed=0)([[1.0, 2.0]], ([0.0] * 3, [0.0])),
+     ValueError, r"^RNN expects vectors of 3 values, got 1 in h0\[1\]$"),
+    ("LSTMCell-state-an-array-of-the-wrong-shape", lambda: LSTMCell(2, 3, seed=0)([1.0, 2.0], np.zeros((3, 3))),
+     TypeError, r"^LSTMCell state must be a pair \(h, c\) .*got ndarray"),
+    ("RNN-bias-a-str", lambda: RNN(2, 3, bias="no"), TypeError, r"^bias must be a bool \(True or False\)"),
     ("RNN-hidden-size-zero", lambda: RNN(2, 0), ValueError, r"^hidden_size must be an int >= 1, got 0$"),
     ("RNN-called-with-none", lambda: RNN(2, 3, seed=0)(None), TypeError,
      r"^RNN xs must be a sequence of vectors of 2 numbers or Values \(a list of lists or a 2-D array\), "
@@ -309,7 +363,9 @@ ERROR_CASES = [
     ("RNN-called-with-a-3d-array", lambda: RNN(2, 3, seed=0)(np.zeros((1, 2, 2))), TypeError,
      r"^RNN xs must be a sequence of vectors .*got ndarray"),
     ("RNN-called-with-a-wrong-h0", lambda: RNN(2, 3, seed=0)([[1.0, 2.0]], [0.0]), ValueError,
-     r"^RNNCell expects vectors of 3 values, got 1 in h$"),
+     r"^RNN expects vectors of 3 values, got 1 in h0$"),
+    ("RNN-gru-called-with-a-pair-h0", lambda: RNN(2, 3, cell="gru", seed=0)([[1.0, 2.0]], ([0.0] * 3, [0.0] * 3)),
+     ValueError, r"^RNN expects vectors of 3 values, got 2 in h0$"),
     ("make_adding-length-one", lambda: nn.make_adding(10, length=1), ValueError,
      r"^length must be an int from 2 to 10000000, got 1$"),
     ("make_adding-length-a-float", lambda: nn.make_adding(10, length=10.0), TypeError,
