@@ -1362,6 +1362,8 @@ def _trace(f: Callable[..., Any], names: list[str], example_inputs: tuple[Any, .
 
     try:
         for name, x in zip(names, example_inputs):
+            if type(x).__module__ == "numpy" and getattr(x, "ndim", None) == 0 and x.dtype.kind in "iuf":
+                x = x.item()  # a 0-d array of a real dtype is a number, as calls to the program take it
             if isinstance(x, Value) or is_real(x):
                 v = make_input(x, name)
                 args.append(v)

@@ -549,6 +549,14 @@ def test_a_program_pickled_or_copied_runs_the_same():
         np.testing.assert_array_equal(got[1][0], want[1][0])
 
 
+def test_numpy_examples_0d_arrays_and_scalars_are_numbers():
+    prog = trace(lambda x, v: x * v[0] + v[1], np.array(2.0), np.array([1, 2], dtype=np.int32))
+    assert prog.input_sizes == (None, 2)
+    close(prog(np.array(3.0), np.array([2.0, 1.0])), 7.0)
+    prog = trace(lambda x: x * 2, np.float32(1.5))
+    close(prog(np.arange(3.0)), [0.0, 2.0, 4.0])
+
+
 _prog = trace(lambda x, v: x * v[0] + v[1], 1.0, [1.0, 2.0])
 
 ERROR_CASES = [
@@ -560,6 +568,12 @@ ERROR_CASES = [
     ("trace-input-none", lambda: trace(lambda x: x, None), TypeError, r"^example input 'x' must be a number"),
     ("trace-input-item-a-bool", lambda: trace(lambda x: x[0], [1.0, False]), TypeError,
      r"^example input 'x\[1\]' must be a number, a Value or a sequence of them, got bool False$"),
+    ("trace-input-0d-bool-array", lambda: trace(lambda x: x, np.array(True)), TypeError,
+     r"^example input 'x' must be a number, a Value or a sequence of them, got ndarray"),
+    ("trace-input-2d-array", lambda: trace(lambda x: x, np.ones((2, 2))), TypeError,
+     r"^example input 'x' must be a number, a Value or a sequence of them, got ndarray"),
+    ("trace-input-complex", lambda: trace(lambda x: x, 1j), TypeError,
+     r"^example input 'x' must be a number, a Value or a sequence of them, got complex 1j$"),
     ("trace-input-empty-vector", lambda: trace(lambda x: 1.0, []), ValueError,
      r"^example input 'x' is an empty sequence"),
     ("trace-input-same-value-twice", lambda: trace(lambda a, b: a * b, _prog_value, _prog_value), ValueError,
