@@ -171,7 +171,8 @@ def _maximum_vjp_np(g: Any, x: Any, y: Any, out: Any) -> Any:
 
 
 def _abs_vjp_np(g: Any, x: Any, out: Any) -> Any:
-    return _where(x > 0, g, _where(x < 0, -g, 0.0 * g))
+    # at x == 0 the rule sends the constant 0.0, not 0 * g (which is nan for an infinite or nan g)
+    return _where(x > 0, g, _where(x < 0, -g, 0.0))
 
 
 def _dot_np(xs: Any) -> Any:
@@ -218,7 +219,8 @@ def _build_batched() -> dict[str, BatchedOp]:
         "softmax": BatchedOp(lambda x, lse: np.exp(x - lse), lambda g, x, lse, out: (g * out, -g * out)),
         "identity": BatchedOp(lambda x: x + 0.0, lambda g, x, out: g),
         "maximum": BatchedOp(np.maximum, _maximum_vjp_np),
-        "stop_gradient": BatchedOp(lambda x: x + 0.0, lambda g, x, out: same_shape(0.0 * g, x)),
+        "stop_gradient": BatchedOp(lambda x: x + 0.0,  # the constant 0.0, as the float rule: not 0 * g
+                                   lambda g, x, out: np.zeros(np.broadcast_shapes(g.shape, x.shape))),
     }
 
 

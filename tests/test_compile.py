@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_engine as ae
-from autograd_engine import OPS, TracerError, Value, apply, trace
+from autograd_engine import OPS, TracerError, Value, apply, stop_gradient, trace
 from autograd_engine.compile import BATCHED, _physical_memory, batched_op
 from autograd_engine.ops import BINARY, NARY, PARAM, call_forward, call_vjp
 
@@ -624,3 +624,20 @@ ERROR_CASES = [
 ]
 
 _prog_value = Value(1.0)
+
+
+@pytest.mark.parametrize("f, point", [
+    (lambda x: stop_gradient(x).sqrt(), -1.0),          # nan flows into stop_gradient's rule
+    (lambda x: stop_gradient(x) * float("inf"), 1.0),   # inf flows into it
+    (lambda x: abs(x).sqrt(), 0.0),                     # abs at 0 with an infinite incoming gradient
+    (lambda x: abs(x) ** 0.5, -0.0),
+])
+def test_rules_that_send_a_constant_zero_send_it_whatever_the_incoming_gradient(f, point):
+    # the float rules send the constant 0.0 (not 0 * g, which is nan for an infinite or nan g)
+    x = Value(point)
+    f(x).backward()
+    prog = trace(f, 1.0)
+    _, (batched,) = prog.value_and_grad(np.array([point, 4.0]))
+    _, (single,) = prog.value_and_grad(point)
+    assert x.grad == 0.0
+    assert batched[0] == 0.0 and single == 0.0
