@@ -19,13 +19,15 @@ def as_path(path: Any, name: str = "path") -> str:
 
     Raises:
         TypeError: ``path`` is not a str or ``os.PathLike`` of str.
-        ValueError: ``path`` is empty.
+        ValueError: ``path`` is empty or holds a NUL character.
     """
     text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
     if not isinstance(text, str):
         raise TypeError(f"{name} must be a str or os.PathLike, got {describe(path)}")
     if not text:
         raise ValueError(f"{name} must be a non-empty file name, got {describe(path)}")
+    if "\0" in text:
+        raise ValueError(f"{name} must not contain a NUL character, got {describe(path)}")
     return text
 
 
@@ -72,9 +74,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, what: str = "write t
         ``path`` as a string.
 
     Raises:
-        TypeError, ValueError: ``path`` is not a non-empty str or ``os.PathLike``.
+        TypeError, ValueError: ``path`` is not a non-empty str or ``os.PathLike``, or holds a NUL character.
         IsADirectoryError, FileNotFoundError, PermissionError: see :func:`writable_target`;
-            PermissionError also when the folder is not writable.
+            PermissionError (or another OSError) also when the folder cannot hold a new file.
     """
     import tempfile
 
@@ -87,8 +89,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, what: str = "write t
         mode = _default_mode()
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(target)[1])
-    except PermissionError as exc:
-        raise PermissionError(f"cannot {what} {path!r}: {exc.strerror} in the folder {folder!r}") from None
+    except OSError as exc:  # a folder that cannot hold new files (read-only, /proc ...)
+        raise type(exc)(f"cannot {what} {path!r}: the folder {folder!r} does not take new files "
+                        f"({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

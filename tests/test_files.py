@@ -52,3 +52,27 @@ def test_a_folder_named_tilde_is_written_into_as_open_would(in_tmp):
     (in_tmp / "~").mkdir()
     assert save_graph(Value(2.0, "x") * 3, "~/g.dot") == "~/g.dot"
     assert (in_tmp / "~" / "g.dot").read_text().startswith("digraph")
+
+
+def _writers(root):
+    return [lambda path: save_html(root, path), lambda path: save_graph(root, path),
+            lambda path: nn.save(nn.Linear(1, 1, seed=0), path)]
+
+
+@pytest.mark.parametrize("writer", range(3))
+def test_a_nul_character_in_the_path_is_a_value_error_naming_path(writer, in_tmp):
+    x = Value(1.0)
+    with pytest.raises(ValueError, match=r"^path must not contain a NUL character, got str "):
+        _writers(x * x)[writer]("g\0.html" if writer == 0 else "g\0.dot" if writer == 1 else "m\0.json")
+    assert os.listdir(in_tmp) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, a folder that takes no new files")
+def test_a_folder_that_takes_no_new_files_is_named_not_the_temporary_file():
+    x = Value(1.0)
+    with pytest.raises(OSError) as info:
+        save_html(x * x, "/proc/graph.html")
+    message = str(info.value)
+    assert message.startswith("cannot save a step-through to '/proc/graph.html': the folder '/proc' does not take "
+                              "new files (")
+    assert ".tmp-" not in message and "\n" not in message
