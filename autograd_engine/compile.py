@@ -1520,6 +1520,7 @@ class _TorchProgram:
             raise TypeError(f"the program takes {prog.n_inputs} input(s) ({', '.join(prog.input_names)}), "
                             f"got {len(inputs)}")
         flat: list[Any] = []
+        batches: dict[int, str] = {}  # batch size -> the first input that has it
         for name, size, x in zip(prog.input_names, prog.input_sizes, inputs):
             t = x if isinstance(x, torch.Tensor) else torch.as_tensor(_as_float_array(x, name))
             if size is None:
@@ -1528,6 +1529,7 @@ class _TorchProgram:
                 if t.dim() == 0 or t.shape[0] != size:
                     raise ValueError(f"input {name!r} must have shape ({size},) or ({size}, B), got {tuple(t.shape)}")
                 flat.extend(t[j] for j in range(size))
+            _check_torch_batch(name, flat[-1] if size is None else t[0] if size else t, batches)
         values: list[Any] = []
 
         def get(ref: Ref) -> Any:
@@ -1543,6 +1545,17 @@ class _TorchProgram:
             args = [get(r) for r in node.args]
             values.append(fn(args, node.c) if fn is not None else _torch_fallback(torch, node, args))
         return _unflatten(prog._structure, [get(r) for r in prog._leaves])
+
+
+def _check_torch_batch(name: str, t: Any, batches: dict[int, str]) -> None:
+    """Raise unless ``t`` (one sample's entry of input ``name``) is a number or a batch of the size seen so far."""
+    if t.dim() > 1:
+        raise ValueError(f"input {name!r} must be a number or a 1-D batch per entry, got shape {tuple(t.shape)}")
+    if t.dim() == 1:
+        batches.setdefault(int(t.shape[0]), name)
+        if len(batches) > 1:
+            (b0, first), (b1, second) = list(batches.items())[:2]
+            raise ValueError(f"input {second!r} has a batch of {b1} samples but input {first!r} has {b0}")
 
 
 def _torch_fallback(torch: Any, node: _Node, args: list[Any]) -> Any:

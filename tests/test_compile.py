@@ -641,3 +641,16 @@ def test_rules_that_send_a_constant_zero_send_it_whatever_the_incoming_gradient(
     _, (single,) = prog.value_and_grad(point)
     assert x.grad == 0.0
     assert batched[0] == 0.0 and single == 0.0
+
+
+def test_to_torch_refuses_inputs_whose_batches_disagree_as_the_numpy_call_does():
+    torch = pytest.importorskip("torch")
+    prog = trace(lambda x, y: (x * y).tanh() + ae.maximum(x, y), 1.0, 2.0)
+    f = prog.to_torch()
+    two, three = torch.tensor([1.0, 2.0], dtype=torch.float64), torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"^input 'y' has a batch of 3 samples but input 'x' has 2$"):
+        f(two, three)
+    with pytest.raises(ValueError, match=r"^input 'x' must be a number or a 1-D batch per entry, got shape \(1, 2\)$"):
+        f(torch.ones((1, 2), dtype=torch.float64), 1.0)
+    out = f(two, 3.0)  # a number broadcasts, as in prog(...)
+    np.testing.assert_allclose(out.numpy(), prog(np.array([1.0, 2.0]), 3.0), rtol=1e-12)
