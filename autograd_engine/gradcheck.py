@@ -293,6 +293,8 @@ def check_node_rule(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: fl
         plus, minus = list(args), list(args)
         plus[j] += eps
         minus[j] -= eps
+        if not _resolved(args[j], eps):
+            continue  # eps is below this input's float resolution: the difference measures rounding, not slope
         numeric = (call_forward(fn, plus, c) - call_forward(fn, minus, c)) / (2 * eps)
         if not math.isfinite(numeric):
             continue  # the forward is not finite within eps of this input: no evidence against the rule
@@ -465,7 +467,7 @@ def _compare(f: Callable[..., Any], xs: list[float], eps: float, atol: float, rt
             if not raise_exception:
                 return False
             outs = _as_outputs(f(*_leaves(xs)))
-            mismatch, diagnosis = _diagnose(outs, a, n, eps, atol, rtol)
+            mismatch, diagnosis = _diagnose(outs, a, n, eps, atol, rtol, xs)
             message = (f"{name} failed at inputs {format_point(xs)} for {output_name(k)}, input {i}: analytic {a!r} "
                        f"vs numeric {n!r} {_error(a, n, atol, rtol)}{diagnosis}")
             raise GradcheckError(message, output_index=k, input_index=i, analytic=a, numeric=n,
@@ -473,9 +475,20 @@ def _compare(f: Callable[..., Any], xs: list[float], eps: float, atol: float, rt
     return True
 
 
+def _resolved(x: float, eps: float) -> bool:
+    """Whether ``x + eps`` and ``x - eps`` are ``2 eps`` apart in floating point to within 1 %."""
+    return abs(((x + eps) - (x - eps)) - 2 * eps) <= 0.02 * eps
+
+
 def _diagnose(outs: list[Value], a: float, n: float, eps: float, atol: float,
-              rtol: float) -> tuple[RuleMismatch | None, str]:
+              rtol: float, xs: Sequence[float] = ()) -> tuple[RuleMismatch | None, str]:
     """What a failure report adds: the first node whose own rule is wrong, and where ``f`` stops being finite."""
+    coarse = [i for i, x in enumerate(xs) if math.isfinite(x) and not _resolved(x, eps)]
+    if coarse:
+        i = coarse[0]
+        return None, (f"\neps = {eps!r} is below the float resolution of inputs[{i}] = {xs[i]!r} "
+                      f"(x + eps and x - eps are not 2 eps apart): the central difference measures rounding; "
+                      f"pass an eps of about {max(abs(xs[i]), 1.0) * 1e-6:.3g}")
     mismatch = _first_rule_mismatch(outs, eps, atol, rtol)
     text = f"\nfirst node whose derivative rule disagrees with central differences: {mismatch}" if mismatch else ""
     source = _first_non_finite(outs)

@@ -413,3 +413,14 @@ ERROR_CASES = [
     ("analytical_jacobian-f-returns-nothing", lambda: analytical_jacobian(lambda x: [], [1.0]), ValueError,
      r"^f must return a Value or a non-empty list of Values, got an empty list$"),
 ]
+
+
+def test_an_eps_below_the_inputs_float_resolution_is_named_and_no_rule_is_blamed():
+    # at 1e12 a step of 1e-6 is lost to rounding: the central difference is 0, and x * x's rule is right
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: x * x, [1e12])
+    message = str(info.value)
+    assert "eps = 1e-06 is below the float resolution of inputs[0] = 1000000000000.0" in message
+    assert "pass an eps of about 1e+06" in message and "derivative rule disagrees" not in message
+    assert info.value.mismatch is None
+    assert gradcheck(lambda x: x * x, [1e12], eps=1e6)  # with the step it names, the check passes
