@@ -10,9 +10,7 @@
 
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .backward import BackwardStep, backward_steps, gradients, topological_order
-from .compile import Program, trace
 from .custom import Primitive, primitive
-from .exercises import check_my_grads
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
 from .gradcheck import (
     GradcheckError,
@@ -45,6 +43,23 @@ from .value import TracerError, Value, apply, dot, logsumexp, softmax, vsum
 from .viz import GraphvizNotFoundError, StepThrough, draw_dot, save_graph, save_html, show_backward, to_dot
 
 __version__ = "0.1.0"
+
+#: Public names whose modules load on first use, so that ``import autograd_engine`` stays fast.
+_LAZY = {"trace": ".compile", "Program": ".compile", "check_my_grads": ".exercises"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "Value", "vsum", "dot", "logsumexp", "softmax",

@@ -119,3 +119,14 @@ def test_importing_every_engine_module_does_not_load_nn():
             "print(sorted(m for m in sys.modules if m == 'nn' or m.startswith('nn.')))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert (r.returncode, r.stdout, r.stderr) == (0, "[]\n", "")
+
+
+def test_importing_the_engine_loads_neither_the_compiler_nor_the_exercises_until_used():
+    # trace, Program and check_my_grads load on first use, so `import autograd_engine` stays fast
+    code = ("import sys, autograd_engine as ae; "
+            "lazy = ('autograd_engine.compile', 'autograd_engine.exercises', 'numpy'); "
+            "before = [m for m in lazy if m in sys.modules]; "
+            "from autograd_engine import trace, check_my_grads; "
+            "print(before, ae.trace is trace, ae.Program.__module__, 'trace' in dir(ae))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["[]", "True", "autograd_engine.compile", "True"]
