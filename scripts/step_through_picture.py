@@ -15,20 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from chromium import Browser, find_chromium  # noqa: E402
+from dags import neuron  # noqa: E402
 
-from autograd_engine import Value, save_html  # noqa: E402
+from autograd_engine import save_html  # noqa: E402
 
 STEP = 5
 OUT = ROOT / "docs" / "images" / "step_through.png"
 
 
 def main() -> None:
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
+    o = neuron()
     with tempfile.TemporaryDirectory() as tmp, Browser(find_chromium()) as browser:
         page = save_html(o, Path(tmp) / "neuron.html")
         browser.goto(f"file://{page}")

@@ -29,6 +29,17 @@ class LazyModule:
 
 anp = LazyModule("autograd.numpy")
 
+
+def neuron() -> ae.Value:
+    """The README's neuron, ``o = tanh(x1*w1 + x2*w2 + b)`` with ``n`` and ``o`` labelled, before backward."""
+    x1, x2 = ae.Value(2.0, "x1"), ae.Value(0.0, "x2")
+    w1, w2, b = ae.Value(-3.0, "w1"), ae.Value(1.0, "w2"), ae.Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
 # name -> (arity, this engine, HIPS autograd). Every op keeps values bounded so deep graphs stay finite.
 RANDOM_OPS = {
     "add": (2, lambda a, b: a + b, lambda a, b: a + b),

@@ -10,8 +10,9 @@ import shutil
 
 import pytest
 from chromium import Browser, find_chromium
+from dags import neuron
 
-from autograd_engine import Value, backward_steps, save_html, topological_order
+from autograd_engine import backward_steps, save_html, topological_order
 from autograd_engine.viz import format_number, local_derivatives
 
 CHROMIUM = find_chromium()
@@ -27,16 +28,6 @@ RENDERERS = [pytest.param("dot", marks=pytest.mark.skipif(not shutil.which("dot"
 def browser():
     with Browser(CHROMIUM) as b:
         yield b
-
-
-def neuron():
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 NODE_TEXT = """Object.fromEntries([...document.querySelectorAll('#ae-graph g.node')].filter(g => g.id.startsWith('v'))

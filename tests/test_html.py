@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dags import programs, run
+from dags import neuron, programs, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,16 +18,6 @@ from autograd_engine import StepThrough, Value, save_html, show_backward, topolo
 
 needs_dot = pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz's dot is not installed")
 RENDERERS = [pytest.param("dot", marks=needs_dot), "browser"]
-
-
-def neuron():
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 def page_data(page):
