@@ -1,10 +1,14 @@
 """Every module class ``nn`` ships, each built in a few ways, with an input it accepts; helpers to compare two.
 
 Used by the tests of modules (pickling, sizes) and of saving (round trips), so a new
-shipped module is added here once and is then tested by both.
+shipped module is added here once and is then tested by both; the layer tests share the
+check that a model trains the same through ``fit(compile=True)``.
 """
 
 import random
+
+import numpy as np
+import pytest
 
 from autograd_engine import Value, vsum
 from nn import (
@@ -28,6 +32,8 @@ from nn import (
     SelfAttention,
     Sequential,
     Unflatten,
+    fit,
+    predict,
 )
 
 VEC3 = [0.5, -1.0, 2.0]
@@ -111,3 +117,18 @@ def assert_same(a, b, x, batch):
     assert b.state_dict() == a.state_dict()
     assert run(b, x, batch) == run(a, x, batch)
     assert b.state_dict() == a.state_dict()  # BatchNorm's running statistics moved the same way
+
+
+def assert_compiled_fit_equals_scalar(make, X, y, loss):
+    """``fit`` and ``predict`` with ``compile=True`` give the scalar engine's losses, weights and outputs (1e-12).
+
+    ``make()`` builds the model afresh (the same weights each call): one copy trains each way.
+    """
+    a, b = make(), make()
+    scalar = fit(a, X, y, loss=loss, lr=0.1, epochs=2, batch_size=4, progress=False)
+    traced = fit(b, X, y, loss=loss, lr=0.1, epochs=2, batch_size=4, progress=False, compile=True)
+    np.testing.assert_allclose(traced.loss, scalar.loss, rtol=1e-12)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert q.data == pytest.approx(p.data, rel=1e-12, abs=1e-14)
+    assert any(p.data != q.data for p, q in zip(a.parameters(), make().parameters()))  # it did train
+    np.testing.assert_allclose(predict(b, X, compile=True), predict(a, X, compile=False), rtol=1e-12, atol=1e-14)

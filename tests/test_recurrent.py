@@ -4,6 +4,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from shipped_modules import assert_compiled_fit_equals_scalar
 
 import nn
 from autograd_engine import Value, gradcheck, vsum
@@ -266,16 +267,7 @@ def test_fit_and_predict_compiled_equal_the_scalar_engine(kind):
                           Linear(12, 1, seed=1))
 
     X, y = nn.make_adding(12, length=4, seed=1)
-    X = X.reshape(12, -1)
-    a, b = make(), make()
-    scalar = nn.fit(a, X, y, loss="mse", lr=0.1, epochs=2, batch_size=4, progress=False)
-    traced = nn.fit(b, X, y, loss="mse", lr=0.1, epochs=2, batch_size=4, progress=False, compile=True)
-    np.testing.assert_allclose(traced.loss, scalar.loss, rtol=1e-12)
-    for p, q in zip(a.parameters(), b.parameters(), strict=True):
-        assert q.data == pytest.approx(p.data, rel=1e-12, abs=1e-14)
-    assert any(p.data != q.data for p, q in zip(a.parameters(), make().parameters()))  # it did train
-    np.testing.assert_allclose(nn.predict(b, X, compile=True), nn.predict(a, X, compile=False), rtol=1e-12,
-                               atol=1e-14)
+    assert_compiled_fit_equals_scalar(make, X.reshape(12, -1), y, "mse")
 
 
 def _cell(x, h=None):
